@@ -1,0 +1,23 @@
+"""`python -m server`: run the gRPC server (configuration from the environment)."""
+
+import asyncio
+import sys
+
+from server.app import serve
+from server.config import ConfigError, Settings
+from server.logging_setup import configure_logging
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Errors the domain and storage layers raise; the error-mapping interceptor
+turns each into a google.rpc.Status with details. Pure Python: no gRPC here."""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    """One bad field of a request: `field` is its path, e.g. `start_date.month`."""
+
+    field: str
+    description: str
+
+
+class DomainError(Exception):
+    """Base class. `reason` is an UPPER_SNAKE_CASE code clients can switch on."""
+
+    reason: str = "DOMAIN_ERROR"
+
+    def __init__(self, message: str, *, reason: str | None = None,
+                 metadata: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if reason is not None:
+            self.reason = reason
+        self.metadata = dict(metadata or {})
+
+
+class InvalidArgumentError(DomainError):
+    reason = "INVALID_ARGUMENT"
+
+    def __init__(self, violations: list[FieldViolation], *, message: str | None = None,
+                 reason: str | None = None) -> None:
+        self.violations = list(violations)
+        summary = "; ".join(f"{v.field}: {v.description}" for v in self.violations)
+        super().__init__(message or f"invalid request: {summary}", reason=reason)
+
+
+class NotFoundError(DomainError):
+    reason = "NOT_FOUND"
+
+    def __init__(self, resource_type: str, resource_name: str, *,
+                 reason: str | None = None) -> None:
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+        super().__init__(
+            f"{resource_type} {resource_name!r} not found",
+            reason=reason,
+            metadata={"resource_type": resource_type, "resource_name": resource_name},
+        )
+
+
+class FailedPreconditionError(DomainError):
+    reason = "FAILED_PRECONDITION"
+
+
+@dataclass
+class ViolationCollector:
+    """Collects every field violation of a request before failing, so a client
+    sees all of its mistakes in one answer."""
+
+    violations: list[FieldViolation] = field(default_factory=list)
+
+    def add(self, field_path: str, description: str) -> None:
+        self.violations.append(FieldViolation(field_path, description))
+
+    def raise_if_any(self) -> None:
+        if self.violations:
+            raise InvalidArgumentError(self.violations)

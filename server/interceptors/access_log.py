@@ -1,0 +1,87 @@
+"""Outermost interceptor: request id, and one JSON access-log line per call.
+
+The request id is the caller's `x-request-id` when it is well formed (Envoy
+sets one), else a new one; it is sent back in the initial metadata and
+carried by every log line of the call. The access line never includes request
+or response bodies, so no password, token or key can end up in it.
+"""
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+from grpc_interceptor import AsyncServerInterceptor
+
+from server.request_context import request_id_var
+
+log = logging.getLogger("financehub.access")
+
+REQUEST_ID_HEADER = "x-request-id"
+_WELL_FORMED_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def _incoming_request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str | None:
+    for key, value in context.invocation_metadata() or ():
+        if key == REQUEST_ID_HEADER and isinstance(value, str) and _WELL_FORMED_ID.match(value):
+            return value
+    return None
+
+
+def _status_name(context: grpc.aio.ServicerContext[Any, Any], failed: bool) -> str:
+    code = context.code()
+    if isinstance(code, grpc.StatusCode):
+        return code.name
+    return "UNKNOWN" if failed else "OK"
+
+
+class AccessLogInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+    async def intercept(
+        self,
+        method: Callable[..., Any],
+        request_or_iterator: Any,
+        context: grpc.aio.ServicerContext[Any, Any],
+        method_name: str,
+    ) -> Any:
+        request_id = _incoming_request_id(context) or uuid.uuid4().hex
+        request_id_var.set(request_id)
+        await context.send_initial_metadata(((REQUEST_ID_HEADER, request_id),))
+        started = time.perf_counter()
+        try:
+            result = method(request_or_iterator, context)
+            if hasattr(result, "__aiter__"):
+                return self._observe_stream(result, context, method_name, started)
+            response = await result
+        except BaseException:
+            self._log(context, method_name, started, failed=True)
+            raise
+        self._log(context, method_name, started, failed=False)
+        return response
+
+    async def _observe_stream(self, stream: AsyncIterator[Any],
+                              context: grpc.aio.ServicerContext[Any, Any],
+                              method_name: str, started: float) -> AsyncIterator[Any]:
+        failed = True
+        try:
+            async for message in stream:
+                yield message
+            failed = False
+        finally:
+            self._log(context, method_name, started, failed=failed)
+
+    @staticmethod
+    def _log(context: grpc.aio.ServicerContext[Any, Any], method_name: str, started: float,
+             *, failed: bool) -> None:
+        log.info(
+            "rpc",
+            extra={
+                "method": method_name,
+                "status": _status_name(context, failed),
+                "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+                "peer": context.peer(),
+                "principal": "anonymous",
+            },
+        )

@@ -1,0 +1,112 @@
+"""Innermost interceptor: domain errors become google.rpc.Status with details.
+
+Every error carries an ErrorInfo (reason, domain `financehub.sa`); bad input
+adds a BadRequest with one field violation per problem. Anything unexpected
+becomes INTERNAL with only the request id: the exception text goes to the
+log, never to the caller.
+"""
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any, NoReturn
+
+import grpc
+from google.protobuf import any_pb2
+from google.protobuf.message import Message
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_interceptor import AsyncServerInterceptor
+from grpc_status import rpc_status
+
+from server.domain.errors import (
+    DomainError,
+    FailedPreconditionError,
+    InvalidArgumentError,
+    NotFoundError,
+)
+from server.request_context import current_request_id
+
+log = logging.getLogger(__name__)
+
+ERROR_DOMAIN = "financehub.sa"
+
+_CODES: tuple[tuple[type[DomainError], int], ...] = (
+    (InvalidArgumentError, code_pb2.INVALID_ARGUMENT),
+    (NotFoundError, code_pb2.NOT_FOUND),
+    (FailedPreconditionError, code_pb2.FAILED_PRECONDITION),
+)
+
+
+def _packed(message: Message) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
+
+
+def status_for(error: DomainError) -> status_pb2.Status:
+    code = next((c for kind, c in _CODES if isinstance(error, kind)), code_pb2.FAILED_PRECONDITION)
+    details = [
+        _packed(error_details_pb2.ErrorInfo(
+            reason=error.reason, domain=ERROR_DOMAIN,
+            metadata={**error.metadata, "request_id": current_request_id()},
+        ))
+    ]
+    if isinstance(error, InvalidArgumentError):
+        details.append(_packed(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in error.violations
+        ])))
+    if isinstance(error, NotFoundError):
+        details.append(_packed(error_details_pb2.ResourceInfo(
+            resource_type=error.resource_type, resource_name=error.resource_name,
+            description=error.message,
+        )))
+    return status_pb2.Status(code=code, message=error.message, details=details)
+
+
+def internal_status() -> status_pb2.Status:
+    request_id = current_request_id()
+    return status_pb2.Status(
+        code=code_pb2.INTERNAL,
+        message=f"internal error; quote request id {request_id} when reporting it",
+        details=[_packed(error_details_pb2.ErrorInfo(
+            reason="INTERNAL", domain=ERROR_DOMAIN, metadata={"request_id": request_id},
+        ))],
+    )
+
+
+async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: BaseException) -> NoReturn:
+    if isinstance(error, DomainError):
+        await context.abort_with_status(rpc_status.to_status(status_for(error)))
+    log.error("unhandled error", exc_info=error)
+    await context.abort_with_status(rpc_status.to_status(internal_status()))
+
+
+class ErrorMappingInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+    async def intercept(
+        self,
+        method: Callable[..., Any],
+        request_or_iterator: Any,
+        context: grpc.aio.ServicerContext[Any, Any],
+        method_name: str,
+    ) -> Any:
+        try:
+            result = method(request_or_iterator, context)
+            if hasattr(result, "__aiter__"):
+                # Errors raised mid-stream never reach `intercept`: map them here.
+                return self._mapped_stream(result, context)
+            return await result
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:  # noqa: BLE001 - mapped, never leaked
+            await _abort(context, error)
+
+    @staticmethod
+    async def _mapped_stream(stream: AsyncIterator[Any],
+                             context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+        try:
+            async for message in stream:
+                yield message
+        except grpc.aio.AbortError:
+            raise
+        except Exception as error:  # noqa: BLE001
+            await _abort(context, error)

@@ -1,0 +1,61 @@
+"""Page size and opaque page tokens for List RPCs (AIP-158).
+
+A token records where the previous page stopped and a fingerprint of the
+filters it was issued for: reusing it with other filters is an error rather
+than a silently wrong page.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass
+
+from server.domain.errors import FieldViolation, InvalidArgumentError
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+
+
+def page_size_from(requested: int) -> int:
+    """0 means the default; above the maximum is clamped silently; negative is an error."""
+    if requested < 0:
+        raise InvalidArgumentError([FieldViolation("page_size", "must not be negative")])
+    if requested == 0:
+        return DEFAULT_PAGE_SIZE
+    return min(requested, MAX_PAGE_SIZE)
+
+
+def _fingerprint(filters: tuple[str, ...]) -> str:
+    return hashlib.sha256("\x1f".join(filters).encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class PageCursor:
+    after: str
+
+
+def encode_page_token(after: str, filters: tuple[str, ...]) -> str:
+    payload = json.dumps({"a": after, "f": _fingerprint(filters)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_page_token(token: str, filters: tuple[str, ...]) -> PageCursor | None:
+    if not token:
+        return None
+    invalid = InvalidArgumentError(
+        [FieldViolation("page_token", "is not a token this list returned")]
+    )
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise invalid from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("a"), str):
+        raise invalid
+    if payload.get("f") != _fingerprint(filters):
+        raise InvalidArgumentError(
+            [FieldViolation("page_token", "was issued for different filters; "
+                                          "repeat the filters of the first call")]
+        )
+    return PageCursor(after=payload["a"])

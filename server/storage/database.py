@@ -1,0 +1,82 @@
+"""Postgres access through psycopg async pools: one for writes, one for reads.
+
+Reads go to `READ_REPLICA_URL` when it is set, else to the primary. Every
+connection gets a statement timeout, so a runaway query cannot hold a pool
+slot for ever.
+"""
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+
+
+class Database:
+    def __init__(
+        self,
+        write_url: str,
+        read_url: str | None = None,
+        *,
+        min_size: int = 1,
+        max_size: int = 10,
+        statement_timeout_ms: int = 5000,
+    ) -> None:
+        options = f"-c statement_timeout={statement_timeout_ms} -c TimeZone=UTC"
+        self._write_pool = self._make_pool(write_url, "write", min_size, max_size, options)
+        self._read_pool = (
+            self._make_pool(read_url, "read", min_size, max_size, options)
+            if read_url and read_url != write_url
+            else self._write_pool
+        )
+        # Counts statements sent to Postgres; tests use it to prove cache hits stay off it.
+        self.statements_executed = 0
+
+    @staticmethod
+    def _make_pool(url: str, name: str, min_size: int, max_size: int,
+                   options: str) -> AsyncConnectionPool:
+        return AsyncConnectionPool(
+            url,
+            name=name,
+            min_size=min_size,
+            max_size=max_size,
+            open=False,
+            kwargs={"options": options, "row_factory": dict_row},
+            check=AsyncConnectionPool.check_connection,
+        )
+
+    async def open(self) -> None:
+        await self._write_pool.open(wait=True, timeout=30)
+        if self._read_pool is not self._write_pool:
+            await self._read_pool.open(wait=True, timeout=30)
+
+    async def close(self) -> None:
+        if self._read_pool is not self._write_pool:
+            await self._read_pool.close()
+        await self._write_pool.close()
+
+    async def fetch_all(self, query: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+        async with self._read_pool.connection() as conn:
+            self.statements_executed += 1
+            cursor = await conn.execute(query, params)
+            return await cursor.fetchall()
+
+    async def fetch_one(self, query: str,
+                        params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
+        async with self._read_pool.connection() as conn:
+            self.statements_executed += 1
+            cursor = await conn.execute(query, params)
+            return await cursor.fetchone()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncConnection[Any]]:
+        """A write connection inside one transaction: committed on exit, rolled back on error."""
+        async with self._write_pool.connection() as conn, conn.transaction():
+            yield conn
