@@ -28,7 +28,7 @@ from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66inancehub/v1/market.proto\x12\rfinancehub.v1\x1a#financehub/options/v1/options.proto\x1a\x1e\x66inancehub/v1/securities.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\"\x97\x01\n\x12ListTickersRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12-\n\x06market\x18\x03 \x01(\x0e\x32\x15.financehub.v1.MarketR\x06market\x12\x16\n\x06sector\x18\x04 \x01(\tR\x06sector\"\x8d\x01\n\x13ListTickersResponse\x12/\n\x07tickers\x18\x01 \x03(\x0b\x32\x15.financehub.v1.TickerR\x07tickers\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n\ntotal_size\x18\x03 \x01(\x05R\ttotalSize\"0\n\x10GetTickerRequest\x12\x1c\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x06symbol\"B\n\x11GetTickerResponse\x12-\n\x06ticker\x18\x01 \x01(\x0b\x32\x15.financehub.v1.TickerR\x06ticker2\x9d\x02\n\rMarketService\x12\x7f\n\x0bListTickers\x12!.financehub.v1.ListTickersRequest\x1a\".financehub.v1.ListTickersResponse\")\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x01 \x01\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/tickers\x12\x8a\x01\n\tGetTicker\x12\x1f.financehub.v1.GetTickerRequest\x1a .financehub.v1.GetTickerResponse\":\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x01 \x01\x82\xd3\xe4\x93\x02\x1e\x12\x14/v1/tickers/{symbol}b\x06tickerb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66inancehub/v1/market.proto\x12\rfinancehub.v1\x1a#financehub/options/v1/options.proto\x1a\x1e\x66inancehub/v1/securities.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\"\x97\x01\n\x12ListTickersRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12-\n\x06market\x18\x03 \x01(\x0e\x32\x15.financehub.v1.MarketR\x06market\x12\x16\n\x06sector\x18\x04 \x01(\tR\x06sector\"\x8d\x01\n\x13ListTickersResponse\x12/\n\x07tickers\x18\x01 \x03(\x0b\x32\x15.financehub.v1.TickerR\x07tickers\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n\ntotal_size\x18\x03 \x01(\x05R\ttotalSize\"0\n\x10GetTickerRequest\x12\x1c\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x06symbol\"B\n\x11GetTickerResponse\x12-\n\x06ticker\x18\x01 \x01(\x0b\x32\x15.financehub.v1.TickerR\x06ticker2\x95\x02\n\rMarketService\x12\x7f\n\x0bListTickers\x12!.financehub.v1.ListTickersRequest\x1a\".financehub.v1.ListTickersResponse\")\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x01 \x01\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/tickers\x12\x82\x01\n\tGetTicker\x12\x1f.financehub.v1.GetTickerRequest\x1a .financehub.v1.GetTickerResponse\"2\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x01 \x01\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/tickers/{symbol}b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,7 +40,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MARKETSERVICE'].methods_by_name['ListTickers']._loaded_options = None
   _globals['_MARKETSERVICE'].methods_by_name['ListTickers']._serialized_options = b'\212\265\030\022\n\014read:tickers\030\001 \001\202\323\344\223\002\r\022\013/v1/tickers'
   _globals['_MARKETSERVICE'].methods_by_name['GetTicker']._loaded_options = None
-  _globals['_MARKETSERVICE'].methods_by_name['GetTicker']._serialized_options = b'\212\265\030\022\n\014read:tickers\030\001 \001\202\323\344\223\002\036\022\024/v1/tickers/{symbol}b\006ticker'
+  _globals['_MARKETSERVICE'].methods_by_name['GetTicker']._serialized_options = b'\212\265\030\022\n\014read:tickers\030\001 \001\202\323\344\223\002\026\022\024/v1/tickers/{symbol}'
   _globals['_LISTTICKERSREQUEST']._serialized_start=178
   _globals['_LISTTICKERSREQUEST']._serialized_end=329
   _globals['_LISTTICKERSRESPONSE']._serialized_start=332
@@ -50,5 +50,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETTICKERRESPONSE']._serialized_start=525
   _globals['_GETTICKERRESPONSE']._serialized_end=591
   _globals['_MARKETSERVICE']._serialized_start=594
-  _globals['_MARKETSERVICE']._serialized_end=879
+  _globals['_MARKETSERVICE']._serialized_end=871
 # @@protoc_insertion_point(module_scope)

@@ -1,0 +1,147 @@
+"""`make run`: the whole system in the foreground; Ctrl-C stops everything it started.
+
+Picks Postgres and Redis (environment, local servers or embedded ones),
+applies migrations, loads the seed data, then starts the gRPC server and
+Envoy as child processes and prints how to reach them.
+"""
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from redis.asyncio import Redis
+
+from server.config import ConfigError, Settings
+from server.ingest.loader import seed
+from server.logging_setup import configure_logging
+from server.storage.backends import Backends, ensure_database, resolve_backends
+from server.storage.cache import ResponseCache
+from server.storage.database import Database
+from server.storage.migrations import apply_migrations
+from server.tools.envoy_config import render_from_env
+
+STARTUP_TIMEOUT_S = 60.0
+
+
+async def _prepare_data(backends: Backends) -> str:
+    ensure_database(backends.database_url)
+    applied = apply_migrations(backends.database_url)
+    database = Database(backends.database_url, min_size=1, max_size=2,
+                        statement_timeout_ms=120_000)
+    redis = Redis.from_url(backends.redis_url)
+    await database.open()
+    try:
+        report = await seed(database, ResponseCache(redis))
+    finally:
+        await database.close()
+        await redis.aclose()
+    return f"migrations applied now: {len(applied)}\n{report.summary()}"
+
+
+def _wait_until_serving(port: int, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise RuntimeError(f"the gRPC server exited with status {server.returncode}")
+            try:
+                answer = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
+                if answer.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.2)
+    raise RuntimeError(f"the gRPC server did not report SERVING within {STARTUP_TIMEOUT_S:.0f} s")
+
+
+def _banner(settings: Settings, backends: Backends) -> str:
+    grpc_addr = f"localhost:{settings.grpc_port}"
+    http_addr = f"localhost:{settings.http_port}"
+    return "\n".join([
+        "",
+        "FinanceHub Pro is running.",
+        f"  gRPC           {grpc_addr}   (reflection on; health: grpc.health.v1.Health)",
+        f"  HTTP (Envoy)   http://{http_addr}   (JSON /v1/... and gRPC-Web)",
+        f"  Postgres       {backends.origin.get('postgres')}",
+        f"  Redis          {backends.origin.get('redis')}",
+        "",
+        "Try:",
+        f"  .venv/bin/grpcurl -plaintext -d '{{\"symbol\": \"2222\"}}' {grpc_addr} "
+        "financehub.v1.MarketService/GetTicker",
+        f"  curl 'http://{http_addr}/v1/tickers/2222/bars?period=PERIOD_1Y&interval=INTERVAL_WEEK'",
+        "",
+        "Ctrl-C stops everything.",
+    ])
+
+
+def _stop(children: list[subprocess.Popen[bytes]], grace_s: float) -> None:
+    for child in reversed(children):
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace_s + 5
+    for child in reversed(children):
+        try:
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    backends = resolve_backends(settings)
+    children: list[subprocess.Popen[bytes]] = []
+    stop_requested = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stop_requested
+        stop_requested = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        print(asyncio.run(_prepare_data(backends)), flush=True)
+        child_env = {
+            **os.environ,
+            "DATABASE_URL": backends.database_url,
+            "REDIS_URL": backends.redis_url,
+            "FINANCEHUB_AUTO_MIGRATE": "false",
+        }
+        children.append(subprocess.Popen([sys.executable, "-m", "server"], env=child_env))
+        _wait_until_serving(settings.grpc_port, children[0])
+        envoy_config = settings.data_dir / "envoy.yaml"
+        envoy_config.parent.mkdir(parents=True, exist_ok=True)
+        envoy_config.write_text(render_from_env(child_env))
+        envoy = shutil.which("envoy", path=str(Path(sys.executable).parent)) or "envoy"
+        children.append(subprocess.Popen(
+            [envoy, "-c", str(envoy_config), "--log-level", "warn", "--disable-hot-restart"],
+        ))
+        print(_banner(settings, backends), flush=True)
+        while not stop_requested:
+            for child in children:
+                if child.poll() is not None:
+                    print(f"{child.args[0]} exited with status {child.returncode}; stopping",
+                          file=sys.stderr)
+                    stop_requested = True
+            time.sleep(0.5)
+        return 0
+    finally:
+        _stop(children, settings.shutdown_grace_s)
+        backends.close()
+        print("stopped.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
