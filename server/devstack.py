@@ -130,9 +130,9 @@ def main() -> int:
         ))
         print(_banner(settings, backends), flush=True)
         while not stop_requested:
-            for child in children:
+            for name, child in zip(("gRPC server", "Envoy"), children, strict=False):
                 if child.poll() is not None:
-                    print(f"{child.args[0]} exited with status {child.returncode}; stopping",
+                    print(f"{name} exited with status {child.returncode}; stopping",
                           file=sys.stderr)
                     stop_requested = True
             time.sleep(0.5)

@@ -22,5 +22,6 @@ class IndexDailyBar:
 def close_to_close_returns(closes: list[float]) -> list[float | None]:
     """Simple daily returns of closes given oldest first; None for the first day."""
     returns: list[float | None] = [None]
-    returns.extend(today / yesterday - 1 for yesterday, today in zip(closes, closes[1:]))
+    pairs = zip(closes, closes[1:], strict=False)
+    returns.extend(today / yesterday - 1 for yesterday, today in pairs)
     return returns

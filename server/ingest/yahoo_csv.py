@@ -78,8 +78,9 @@ def parse_yahoo_daily_csv(text: str, symbol: str) -> ParsedDailyFile:
     header = reader.fieldnames or []
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
-        raise ImportFileError(1, f"missing column(s) {', '.join(missing)}; "
-                                 f"expected a Yahoo Finance daily CSV ({', '.join(header) or 'empty'})")
+        found = ", ".join(header) or "empty header"
+        raise ImportFileError(1, f"missing column(s) {', '.join(missing)}; expected a "
+                                 f"Yahoo Finance daily CSV (found: {found})")
     bars: list[StoredDailyBar] = []
     seen: dict[date, int] = {}
     fillers = rows = 0

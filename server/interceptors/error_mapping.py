@@ -76,9 +76,12 @@ def internal_status() -> status_pb2.Status:
 
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: BaseException) -> NoReturn:
     if isinstance(error, DomainError):
-        await context.abort_with_status(rpc_status.to_status(status_for(error)))
-    log.error("unhandled error", exc_info=error)
-    await context.abort_with_status(rpc_status.to_status(internal_status()))
+        status = status_for(error)
+    else:
+        log.error("unhandled error", exc_info=error)
+        status = internal_status()
+    await context.abort_with_status(rpc_status.to_status(status))
+    raise AssertionError("abort_with_status always raises")
 
 
 class ErrorMappingInterceptor(AsyncServerInterceptor):  # type: ignore[misc]

@@ -1,6 +1,6 @@
 """ChartService: GetBars."""
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 
@@ -24,7 +24,7 @@ from server.storage.securities import SecurityRepository
 
 GET_BARS = "/financehub.v1.ChartService/GetBars"
 
-Context = grpc.aio.ServicerContext[Any, Any]
+Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 
 class ChartServicer(charts_pb2_grpc.ChartServiceServicer):

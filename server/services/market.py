@@ -1,6 +1,6 @@
 """MarketService: ListTickers, GetTicker."""
 
-from typing import Any
+from typing import Any, TypeAlias
 
 import grpc
 
@@ -17,7 +17,7 @@ LIST_TICKERS = "/financehub.v1.MarketService/ListTickers"
 GET_TICKER = "/financehub.v1.MarketService/GetTicker"
 SECURITIES_TAG = "securities"
 
-Context = grpc.aio.ServicerContext[Any, Any]
+Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 
 def symbol_tag(symbol: str) -> str:

@@ -56,7 +56,7 @@ def with_database(url: str, dbname: str) -> str:
 
 def ensure_database(url: str) -> None:
     """Create the database `url` names if the server does not have it yet."""
-    dbname = conninfo_to_dict(url).get("dbname") or "postgres"
+    dbname = str(conninfo_to_dict(url).get("dbname") or "postgres")
     with psycopg.connect(with_database(url, "postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
         if not exists:

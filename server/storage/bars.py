@@ -5,6 +5,7 @@ from datetime import date
 from typing import Any
 
 from psycopg import AsyncConnection
+from psycopg.rows import dict_row
 
 from server.domain.bars import DailyBar
 from server.storage.database import Database
@@ -81,7 +82,7 @@ class DailyBarRepository:
         Rows whose values did not change are left untouched (and counted as such),
         so re-importing the same file is a no-op.
         """
-        async with conn.cursor() as cursor:
+        async with conn.cursor(row_factory=dict_row) as cursor:
             await cursor.execute(
                 "CREATE TEMP TABLE incoming_bars (LIKE daily_bars INCLUDING DEFAULTS)"
                 " ON COMMIT DROP"
@@ -110,8 +111,8 @@ class DailyBarRepository:
                         close = EXCLUDED.close, adj_close = EXCLUDED.adj_close,
                         volume = EXCLUDED.volume, origin = EXCLUDED.origin,
                         provider = EXCLUDED.provider, imported_at = now()
-                    WHERE (d.open, d.high, d.low, d.close, d.adj_close, d.volume, d.origin, d.provider)
-                          IS DISTINCT FROM
+                    WHERE (d.open, d.high, d.low, d.close, d.adj_close, d.volume, d.origin,
+                           d.provider) IS DISTINCT FROM
                           (EXCLUDED.open, EXCLUDED.high, EXCLUDED.low, EXCLUDED.close,
                            EXCLUDED.adj_close, EXCLUDED.volume, EXCLUDED.origin, EXCLUDED.provider)
                     RETURNING (xmax = 0) AS inserted

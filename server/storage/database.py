@@ -48,7 +48,7 @@ class Database:
             min_size=min_size,
             max_size=max_size,
             open=False,
-            kwargs={"options": options, "row_factory": dict_row},
+            kwargs={"options": options},
             check=AsyncConnectionPool.check_connection,
         )
 
@@ -63,16 +63,18 @@ class Database:
         await self._write_pool.close()
 
     async def fetch_all(self, query: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
-        async with self._read_pool.connection() as conn:
+        async with self._read_pool.connection() as conn, \
+                conn.cursor(row_factory=dict_row) as cursor:
             self.statements_executed += 1
-            cursor = await conn.execute(query, params)
+            await cursor.execute(query, params)
             return await cursor.fetchall()
 
     async def fetch_one(self, query: str,
                         params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
-        async with self._read_pool.connection() as conn:
+        async with self._read_pool.connection() as conn, \
+                conn.cursor(row_factory=dict_row) as cursor:
             self.statements_executed += 1
-            cursor = await conn.execute(query, params)
+            await cursor.execute(query, params)
             return await cursor.fetchone()
 
     @asynccontextmanager

@@ -1,0 +1,116 @@
+"""End-to-end fixtures: the real Envoy binary in front of the session's gRPC server."""
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from server.tools.envoy_config import render_from_env
+from tests.support.services import RunningServer, free_port
+
+BIN_DIR = Path(sys.executable).parent
+ENVOY_BIN = BIN_DIR / "envoy"
+GRPCURL_BIN = BIN_DIR / "grpcurl"
+
+READY_TIMEOUT_S = 30.0
+
+
+@dataclass
+class HttpAnswer:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> dict[str, object]:
+        decoded = json.loads(self.body)
+        assert isinstance(decoded, dict), decoded
+        return decoded
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+
+@dataclass
+class RunningEnvoy:
+    base_url: str
+    admin_url: str
+    process: subprocess.Popen[bytes]
+    config_path: Path
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def request(self, path: str, *, method: str = "GET", body: bytes | None = None,
+                headers: Mapping[str, str] | None = None, timeout: float = 10) -> HttpAnswer:
+        """One HTTP call through Envoy; error statuses are answers, not exceptions."""
+        call = urllib.request.Request(self.base_url + path, data=body, method=method,
+                                      headers=dict(headers or {}))
+        try:
+            with urllib.request.urlopen(call, timeout=timeout) as response:  # noqa: S310
+                return HttpAnswer(response.status,
+                                  {k.lower(): v for k, v in response.headers.items()},
+                                  response.read())
+        except urllib.error.HTTPError as error:
+            with error:
+                return HttpAnswer(error.code,
+                                  {k.lower(): v for k, v in error.headers.items()},
+                                  error.read())
+
+
+def _admin_ready(admin_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(admin_url + "/ready", timeout=1) as response:  # noqa: S310
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def envoy(server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEnvoy]:
+    """Envoy rendered from envoy/envoy.yaml, routing to the session's gRPC server."""
+    assert ENVOY_BIN.exists(), f"no Envoy binary at {ENVOY_BIN}"
+    http_port, admin_port = free_port(), free_port()
+    while admin_port == http_port:
+        admin_port = free_port()
+    workdir = tmp_path_factory.mktemp("envoy")
+    config_path = workdir / "envoy.yaml"
+    config_path.write_text(render_from_env(
+        {}, http_port=http_port, admin_port=admin_port, upstream_port=server.app.port,
+    ))
+    stderr_path = workdir / "envoy.stderr"
+    admin_url = f"http://127.0.0.1:{admin_port}"
+    with stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(
+            [str(ENVOY_BIN), "-c", str(config_path), "--disable-hot-restart",
+             "--log-level", "warn"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=stderr,
+        )
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not _admin_ready(admin_url):
+            if process.poll() is not None:
+                pytest.fail(f"envoy exited with {process.returncode} before it was ready:\n"
+                            f"{stderr_path.read_text(errors='replace')}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"envoy not ready within {READY_TIMEOUT_S} s:\n"
+                            f"{stderr_path.read_text(errors='replace')}")
+            time.sleep(0.05)
+        yield RunningEnvoy(base_url=f"http://127.0.0.1:{http_port}", admin_url=admin_url,
+                           process=process, config_path=config_path)
+    finally:
+        _stop(process)

@@ -1,0 +1,86 @@
+"""Redis cache-aside: hits never reach Postgres; Redis down never fails a call."""
+
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from redis import Redis
+
+from financehub.v1 import charts_pb2, charts_pb2_grpc, market_pb2, market_pb2_grpc
+from server.storage.backends import Backends
+from tests.support.services import EventLoopThread, RunningServer, free_port, start_test_server
+
+
+def test_get_ticker_hit_is_served_without_touching_postgres(
+        server: RunningServer, channel: grpc.Channel, redis_client: Redis,
+        clean_cache: None) -> None:
+    market = market_pb2_grpc.MarketServiceStub(channel)
+    database = server.app.database
+
+    before_miss = database.statements_executed
+    first = market.GetTicker(market_pb2.GetTickerRequest(symbol="2222"))
+    assert database.statements_executed > before_miss  # the miss read Postgres
+    assert any(key.startswith(b"fh:v1:financehub.v1.MarketService/GetTicker")
+               for key in redis_client.scan_iter("fh:v1:*"))
+
+    before_hit = database.statements_executed
+    hits_before = server.app.cache.hits
+    for alias in ("2222", "2222.SR"):  # aliases share the entry
+        again = market.GetTicker(market_pb2.GetTickerRequest(symbol=alias))
+        assert again == first
+    assert database.statements_executed == before_hit
+    assert server.app.cache.hits == hits_before + 2
+
+
+def test_get_bars_hit_is_served_without_touching_postgres_and_expires_per_category(
+        server: RunningServer, channel: grpc.Channel, redis_client: Redis,
+        clean_cache: None) -> None:
+    charts = charts_pb2_grpc.ChartServiceStub(channel)
+    request = charts_pb2.GetBarsRequest(symbol="2222", period=charts_pb2.PERIOD_1Y,
+                                        interval=charts_pb2.INTERVAL_WEEK)
+    first = charts.GetBars(request)
+    before_hit = server.app.database.statements_executed
+    assert charts.GetBars(request) == first
+    assert server.app.database.statements_executed == before_hit
+
+    keys = list(redis_client.scan_iter("fh:v1:financehub.v1.ChartService/GetBars:*"))
+    assert len(keys) == 1
+    assert 0 < redis_client.ttl(keys[0]) <= 60  # the ohlc category lives 60 s
+    ticker_request = market_pb2.GetTickerRequest(symbol="1120")
+    market_pb2_grpc.MarketServiceStub(channel).GetTicker(ticker_request)
+    ticker_keys = list(redis_client.scan_iter("fh:v1:financehub.v1.MarketService/GetTicker:*"))
+    assert 0 < redis_client.ttl(ticker_keys[0]) <= 30  # the tickers category lives 30 s
+
+
+def test_not_found_is_not_cached(server: RunningServer, channel: grpc.Channel,
+                                 redis_client: Redis, clean_cache: None) -> None:
+    market = market_pb2_grpc.MarketServiceStub(channel)
+    with pytest.raises(grpc.RpcError):
+        market.GetTicker(market_pb2.GetTickerRequest(symbol="9998"))
+    assert list(redis_client.scan_iter("fh:v1:*")) == []
+
+
+@pytest.fixture
+def server_without_redis(seeded: Backends) -> Iterator[RunningServer]:
+    """A server whose Redis URL points at a port where nothing listens."""
+    unreachable = Backends(database_url=seeded.database_url,
+                           redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    loop = EventLoopThread()
+    running = start_test_server(unreachable, loop)
+    yield running
+    loop.run(running.app.stop(grace_s=1))
+    loop.close()
+
+
+def test_calls_succeed_from_postgres_when_redis_is_unreachable(
+        server_without_redis: RunningServer) -> None:
+    with grpc.insecure_channel(server_without_redis.address) as channel:
+        market = market_pb2_grpc.MarketServiceStub(channel)
+        charts = charts_pb2_grpc.ChartServiceStub(channel)
+        for _ in range(2):
+            ticker = market.GetTicker(market_pb2.GetTickerRequest(symbol="2222"), timeout=5)
+            assert ticker.ticker.name_en == "Saudi Arabian Oil Company"
+            bars = charts.GetBars(charts_pb2.GetBarsRequest(symbol="2222"), timeout=5)
+            assert len(bars.bars) > 200
+    assert server_without_redis.app.cache.hits == 0
+    assert server_without_redis.app.cache.errors >= 4
