@@ -1,5 +1,6 @@
 """Configuration, from environment variables only. README.md lists every one."""
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -12,7 +13,8 @@ class ConfigError(ValueError):
     """A configuration value is missing or malformed; the message names the variable."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0,
+         maximum: int | None = None) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -22,7 +24,13 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         raise ConfigError(f"{name}={raw!r} is not an integer") from None
     if value < minimum:
         raise ConfigError(f"{name}={value} must be at least {minimum}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"{name}={value} must be at most {maximum}")
     return value
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    return _int(env, name, default, minimum=0, maximum=65535)
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
@@ -33,8 +41,8 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name}={raw!r} is not a number") from None
-    if value < 0:
-        raise ConfigError(f"{name}={value} must not be negative")
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"{name}={raw!r} must be a finite, non-negative number")
     return value
 
 
@@ -90,9 +98,9 @@ class Settings:
         return cls(
             environment=environment,
             grpc_host=env.get("FINANCEHUB_GRPC_HOST", "0.0.0.0"),
-            grpc_port=_int(env, "FINANCEHUB_GRPC_PORT", 50051),
-            http_port=_int(env, "FINANCEHUB_HTTP_PORT", 8080),
-            envoy_admin_port=_int(env, "FINANCEHUB_ENVOY_ADMIN_PORT", 9901),
+            grpc_port=_port(env, "FINANCEHUB_GRPC_PORT", 50051),
+            http_port=_port(env, "FINANCEHUB_HTTP_PORT", 8080),
+            envoy_admin_port=_port(env, "FINANCEHUB_ENVOY_ADMIN_PORT", 9901),
             database_url=env.get("DATABASE_URL") or None,
             read_replica_url=env.get("READ_REPLICA_URL") or None,
             redis_url=env.get("REDIS_URL") or None,

@@ -1,15 +1,20 @@
-"""Tadawul symbols: 4-digit codes. Yahoo Finance's `2222.SR` is accepted as an alias."""
+"""Tadawul symbols: 4-digit codes. Yahoo Finance's `2222.SR` is accepted as an alias.
+
+Arabic-Indic digits (٢٢٢٢, and the Persian forms ۲۲۲۲) are what many of our users
+type; they are read as the same code and answered in ASCII digits.
+"""
 
 import re
 
 from server.domain.errors import FieldViolation, InvalidArgumentError
 
-_SYMBOL = re.compile(r"^(\d{4})(?:\.SR)?$", re.IGNORECASE)
+_SYMBOL = re.compile(r"^([0-9]{4})(?:\.SR)?$", re.IGNORECASE)
+_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 
 def parse_symbol(raw: str) -> str | None:
     """The canonical 4-digit code for `raw`, or None when it is not a Tadawul symbol."""
-    match = _SYMBOL.match(raw.strip())
+    match = _SYMBOL.match(raw.strip().translate(_ARABIC_DIGITS))
     return match.group(1) if match else None
 
 

@@ -34,7 +34,7 @@ def parse_companies(text: str) -> list[Security]:
         if symbol is None:
             raise ValueError(f"companies file: {row['symbol']!r} is not a Tadawul symbol")
         sector_ar = row["sector_ar"].strip()
-        market, security_type = classify(symbol, sector_ar)
+        market, security_type = classify(symbol, sector_ar, row["industry_en_yahoo"])
         securities.append(Security(
             symbol=symbol,
             name_en=" ".join(row["name_en"].split()),

@@ -14,6 +14,7 @@ are rounded to 4 decimal places, which keeps split-adjusted values such as
 import csv
 import io
 import math
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -47,9 +48,10 @@ def _price(row: dict[str, str], column: str, line: int) -> float:
         value = float(raw)
     except ValueError:
         raise ImportFileError(line, f"{column} {raw!r} is not a number") from None
+    value = round(value, PRICE_DECIMALS)
     if not math.isfinite(value) or value <= 0:
         raise ImportFileError(line, f"{column} {raw!r} must be a positive price")
-    return round(value, PRICE_DECIMALS)
+    return value
 
 
 def _volume(row: dict[str, str], line: int) -> int:
@@ -65,10 +67,16 @@ def _volume(row: dict[str, str], line: int) -> int:
     return int(value)
 
 
+_ISO_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T].*)?$", re.ASCII)
+
+
 def _day(row: dict[str, str], line: int) -> date:
     raw = (row.get("Date") or "").strip()
+    match = _ISO_DAY.match(raw)
     try:
-        return date.fromisoformat(raw[:10] if len(raw) > 10 and raw[10] in " T" else raw)
+        if match is None:
+            raise ValueError(raw)
+        return date.fromisoformat(match.group(1))
     except ValueError:
         raise ImportFileError(line, f"Date {raw!r} is not a YYYY-MM-DD date") from None
 
@@ -87,7 +95,7 @@ def parse_yahoo_daily_csv(text: str, symbol: str) -> ParsedDailyFile:
     for row in reader:
         line = reader.line_num
         rows += 1
-        if None in row or any(row.get(c) is None for c in REQUIRED_COLUMNS):
+        if None in row or None in row.values():
             raise ImportFileError(line, f"expected {len(header)} fields")
         file_symbol = (row.get("Symbol") or "").strip()
         if file_symbol and parse_symbol(file_symbol) != symbol:

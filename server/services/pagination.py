@@ -15,6 +15,8 @@ from server.domain.errors import FieldViolation, InvalidArgumentError
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
+# Tokens this module issues are well under this; anything longer is not one of ours.
+MAX_PAGE_TOKEN_LENGTH = 512
 
 
 def page_size_from(requested: int) -> int:
@@ -46,10 +48,12 @@ def decode_page_token(token: str, filters: tuple[str, ...]) -> PageCursor | None
     invalid = InvalidArgumentError(
         [FieldViolation("page_token", "is not a token this list returned")]
     )
+    if len(token) > MAX_PAGE_TOKEN_LENGTH:
+        raise invalid
     try:
         padded = token + "=" * (-len(token) % 4)
         payload = json.loads(base64.urlsafe_b64decode(padded.encode()))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise invalid from None
     if not isinstance(payload, dict) or not isinstance(payload.get("a"), str):
         raise invalid
