@@ -40,9 +40,13 @@ class Application:
     port: int
 
     async def stop(self, grace_s: float | None = None) -> None:
-        """Drain: report NOT_SERVING, let calls in flight finish within the grace period."""
+        """Drain: report NOT_SERVING, keep serving for the drain delay (so load balancers
+        polling health move away first), then let calls in flight finish within the grace
+        period."""
         grace = self.settings.shutdown_grace_s if grace_s is None else grace_s
         await self.health.enter_graceful_shutdown()
+        if self.settings.shutdown_drain_delay_s:
+            await asyncio.sleep(self.settings.shutdown_drain_delay_s)
         await self.server.stop(grace)
         await self.database.close()
         await self.redis.aclose()

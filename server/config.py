@@ -81,6 +81,7 @@ class Settings:
     db_statement_timeout_ms: int
     redis_timeout_s: float
     shutdown_grace_s: float
+    shutdown_drain_delay_s: float
     auto_migrate: bool
     cors_allowed_origins: tuple[str, ...]
     log_level: str
@@ -111,6 +112,7 @@ class Settings:
             db_statement_timeout_ms=_int(env, "FINANCEHUB_DB_STATEMENT_TIMEOUT_MS", 5000),
             redis_timeout_s=_float(env, "FINANCEHUB_REDIS_TIMEOUT_SECONDS", 0.25),
             shutdown_grace_s=_float(env, "FINANCEHUB_SHUTDOWN_GRACE_SECONDS", 10.0),
+            shutdown_drain_delay_s=_float(env, "FINANCEHUB_SHUTDOWN_DRAIN_DELAY_SECONDS", 0.0),
             auto_migrate=_bool(env, "FINANCEHUB_AUTO_MIGRATE", True),
             cors_allowed_origins=_list(
                 env, "FINANCEHUB_CORS_ORIGINS", ("http://localhost:8080", "http://127.0.0.1:8080")

@@ -6,6 +6,7 @@ carried by every log line of the call. The access line never includes request
 or response bodies, so no password, token or key can end up in it.
 """
 
+import asyncio
 import logging
 import re
 import time
@@ -31,11 +32,12 @@ def _incoming_request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str | N
     return None
 
 
-def _status_name(context: grpc.aio.ServicerContext[Any, Any], failed: bool) -> str:
+def _status_name(context: grpc.aio.ServicerContext[Any, Any], outcome: str) -> str:
+    """`outcome` is "ok", "failed" or "cancelled" (the client went away, or shutdown cut it)."""
     code = context.code()
     if isinstance(code, grpc.StatusCode):
         return code.name
-    return "UNKNOWN" if failed else "OK"
+    return {"ok": "OK", "cancelled": "CANCELLED"}.get(outcome, "UNKNOWN")
 
 
 class AccessLogInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
@@ -55,31 +57,37 @@ class AccessLogInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
             if hasattr(result, "__aiter__"):
                 return self._observe_stream(result, context, method_name, started)
             response = await result
-        except BaseException:
-            self._log(context, method_name, started, failed=True)
+        except asyncio.CancelledError:
+            self._log(context, method_name, started, outcome="cancelled")
             raise
-        self._log(context, method_name, started, failed=False)
+        except BaseException:
+            self._log(context, method_name, started, outcome="failed")
+            raise
+        self._log(context, method_name, started, outcome="ok")
         return response
 
     async def _observe_stream(self, stream: AsyncIterator[Any],
                               context: grpc.aio.ServicerContext[Any, Any],
                               method_name: str, started: float) -> AsyncIterator[Any]:
-        failed = True
+        outcome = "failed"
         try:
             async for message in stream:
                 yield message
-            failed = False
+            outcome = "ok"
+        except (asyncio.CancelledError, GeneratorExit):
+            outcome = "cancelled"
+            raise
         finally:
-            self._log(context, method_name, started, failed=failed)
+            self._log(context, method_name, started, outcome=outcome)
 
     @staticmethod
     def _log(context: grpc.aio.ServicerContext[Any, Any], method_name: str, started: float,
-             *, failed: bool) -> None:
+             *, outcome: str) -> None:
         log.info(
             "rpc",
             extra={
                 "method": method_name,
-                "status": _status_name(context, failed),
+                "status": _status_name(context, outcome),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                 "peer": context.peer(),
                 "principal": "anonymous",

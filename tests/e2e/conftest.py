@@ -7,8 +7,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +29,7 @@ class HttpAnswer:
     headers: Mapping[str, str]
     body: bytes
 
-    def json(self) -> dict[str, object]:
+    def json(self) -> dict[str, Any]:
         decoded = json.loads(self.body)
         assert isinstance(decoded, dict), decoded
         return decoded
@@ -43,7 +44,6 @@ class RunningEnvoy:
     admin_url: str
     process: subprocess.Popen[bytes]
     config_path: Path
-    extra: dict[str, object] = field(default_factory=dict)
 
     def request(self, path: str, *, method: str = "GET", body: bytes | None = None,
                 headers: Mapping[str, str] | None = None, timeout: float = 10) -> HttpAnswer:
@@ -81,7 +81,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def envoy(server: RunningServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEnvoy]:
+def envoy(server: RunningServer,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEnvoy]:
     """Envoy rendered from envoy/envoy.yaml, routing to the session's gRPC server."""
     assert ENVOY_BIN.exists(), f"no Envoy binary at {ENVOY_BIN}"
     http_port, admin_port = free_port(), free_port()

@@ -2,13 +2,14 @@
 
 import datetime
 import urllib.parse
+from typing import Any
 
 import grpc
 import pytest
 from google.protobuf.json_format import MessageToDict
 from google.protobuf.message import Message
 
-from financehub.v1 import charts_pb2, charts_pb2_grpc, market_pb2, market_pb2_grpc
+from financehub.v1 import charts_pb2, charts_pb2_grpc, market_pb2, market_pb2_grpc, securities_pb2
 from tests.e2e.conftest import HttpAnswer, RunningEnvoy
 
 pytestmark = pytest.mark.e2e
@@ -23,10 +24,10 @@ def as_json(message: Message) -> dict[str, object]:
     return MessageToDict(message, always_print_fields_with_no_presence=True)
 
 
-def details_by_type(body: dict[str, object]) -> dict[str, dict[str, object]]:
+def details_by_type(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     details = body.get("details")
     assert isinstance(details, list) and details, f"no details in {body}"
-    found: dict[str, dict[str, object]] = {}
+    found: dict[str, dict[str, Any]] = {}
     for detail in details:
         assert isinstance(detail, dict)
         type_url = detail["@type"]
@@ -66,7 +67,7 @@ def test_get_ticker_json_matches_native_grpc(envoy: RunningEnvoy, market):
 def test_symbol_alias_in_path_answers_canonical_symbol(envoy: RunningEnvoy):
     answer = envoy.request("/v1/tickers/2222.SR")
     assert answer.status == 200, answer.body
-    assert answer.json()["ticker"]["symbol"] == "2222"  # type: ignore[index]
+    assert answer.json()["ticker"]["symbol"] == "2222"
 
 
 def test_weekly_bars_json_match_native_grpc(envoy: RunningEnvoy, charts):
@@ -110,10 +111,10 @@ def test_list_tickers_paginates_through_json(envoy: RunningEnvoy, market):
     assert first.status == 200, first.body
     first_body = first.json()
     assert first_body == as_json(market.ListTickers(market_pb2.ListTickersRequest(
-        page_size=2, market=2)))
-    first_symbols = [t["symbol"] for t in first_body["tickers"]]  # type: ignore[union-attr]
+        page_size=2, market=securities_pb2.MARKET_NOMU)))
+    first_symbols = [t["symbol"] for t in first_body["tickers"]]
     assert len(first_symbols) == 2
-    assert all(t["market"] == "MARKET_NOMU" for t in first_body["tickers"])  # type: ignore[union-attr]
+    assert all(t["market"] == "MARKET_NOMU" for t in first_body["tickers"])
     token = first_body["nextPageToken"]
     assert isinstance(token, str) and token
     total = first_body["totalSize"]
@@ -122,9 +123,9 @@ def test_list_tickers_paginates_through_json(envoy: RunningEnvoy, market):
     second = envoy.request("/v1/tickers?" + urllib.parse.urlencode({**query, "pageToken": token}))
     assert second.status == 200, second.body
     second_body = second.json()
-    second_symbols = [t["symbol"] for t in second_body["tickers"]]  # type: ignore[union-attr]
+    second_symbols = [t["symbol"] for t in second_body["tickers"]]
     assert len(second_symbols) == 2
-    assert all(t["market"] == "MARKET_NOMU" for t in second_body["tickers"])  # type: ignore[union-attr]
+    assert all(t["market"] == "MARKET_NOMU" for t in second_body["tickers"])
     assert not set(first_symbols) & set(second_symbols)
     assert sorted(first_symbols + second_symbols) == first_symbols + second_symbols
     assert second_body["totalSize"] == total
@@ -214,12 +215,6 @@ def test_cors_refuses_foreign_origin(envoy: RunningEnvoy):
     assert actual.header("access-control-allow-origin") is None, dict(actual.headers)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "envoy.yaml: a preflight the CORS filter does not answer (foreign origin) falls through "
-    "to the catch-all route and is proxied to the gRPC server as an HTTP/2 OPTIONS request; "
-    "the server rejects it (hpack ':method' error) and the browser sees 200 application/grpc "
-    "with grpc-status 13. Proposed fix: an OPTIONS route with a direct_response before the "
-    "catch-all route."))
 def test_foreign_preflight_is_answered_by_envoy_not_the_grpc_server(envoy: RunningEnvoy):
     preflight = envoy.request("/v1/tickers/2222", method="OPTIONS", headers={
         "Origin": FOREIGN_ORIGIN, "Access-Control-Request-Method": "GET",
@@ -228,11 +223,6 @@ def test_foreign_preflight_is_answered_by_envoy_not_the_grpc_server(envoy: Runni
     assert not (preflight.header("content-type") or "").startswith("application/grpc")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "envoy.yaml: paths outside the API (no google.api.http binding, not a gRPC method) are "
-    "proxied to the gRPC server, which resets the stream: the client gets 503 'upstream "
-    "connect error ... remote reset' instead of 404. Proposed fix: route only gRPC paths "
-    "(/financehub.v1., /grpc.health.v1.) to the cluster, direct_response 404 otherwise."))
 def test_unknown_path_is_not_found(envoy: RunningEnvoy):
     answer = envoy.request("/v1/no-such-resource")
     assert answer.status == 404, (answer.status, answer.body)
