@@ -1,4 +1,5 @@
-"""Composition root: builds storage, servicers and interceptors, and runs the gRPC server."""
+"""Composition root: builds storage, security, servicers and interceptors, and runs the
+gRPC server."""
 
 import asyncio
 import logging
@@ -10,23 +11,44 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from redis.asyncio import Redis
 
-from financehub.v1 import charts_pb2_grpc, market_pb2_grpc
+from financehub.v1 import admin_pb2_grpc, auth_pb2_grpc, charts_pb2_grpc, market_pb2_grpc
 from server.config import Settings
 from server.contract import SERVICE_DESCRIPTORS
+from server.domain.access import RateLimitTier
 from server.interceptors.access_log import AccessLogInterceptor
+from server.interceptors.authentication import AuthenticationInterceptor
+from server.interceptors.authorization import AuthorizationInterceptor
 from server.interceptors.error_mapping import ErrorMappingInterceptor
+from server.interceptors.rate_limit import RateLimitInterceptor
+from server.mailer import Mailer, SmtpSettings
+from server.security.accounts import AccountService
+from server.security.administration import AdministrationService
+from server.security.authenticator import Authenticator
+from server.security.login_guard import LoginGuard
+from server.security.passwords import PasswordHasher
+from server.security.rate_limiter import RateLimiter
+from server.security.revocations import RevocationList
+from server.security.tokens import TokenService, load_signing_keys
+from server.services.admin import AdminServicer
+from server.services.auth import AuthServicer
 from server.services.charts import ChartServicer
 from server.services.market import MarketServicer
+from server.storage.api_keys import ApiKeyRepository
+from server.storage.audit import AuditRepository
 from server.storage.backends import Backends, ensure_database, resolve_backends
 from server.storage.bars import DailyBarRepository
 from server.storage.cache import ResponseCache
 from server.storage.database import Database
 from server.storage.migrations import apply_migrations
+from server.storage.outbox import OutboxRepository
 from server.storage.securities import SecurityRepository
+from server.storage.sessions import SessionRepository
+from server.storage.users import UserRepository
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+ACCESS_TOKEN_TTL_S = 15 * 60
 
 
 @dataclass
@@ -37,6 +59,7 @@ class Application:
     database: Database
     redis: Redis
     cache: ResponseCache
+    accounts: AccountService
     port: int
 
     async def stop(self, grace_s: float | None = None) -> None:
@@ -52,7 +75,28 @@ class Application:
         await self.redis.aclose()
 
 
+def build_token_service(settings: Settings, *, warn_if_ephemeral: bool = True) -> TokenService:
+    keys = load_signing_keys(settings.source_env, environment=settings.environment)
+    if keys.ephemeral and warn_if_ephemeral:
+        log.warning("no JWT signing key configured: using an ephemeral development key; "
+                    "tokens stop working when the process restarts "
+                    "(set FINANCEHUB_JWT_PRIVATE_KEY_FILE)")
+    return TokenService(signing_key=keys.signing_key, verification_keys=keys.verification_keys,
+                        issuer=settings.jwt_issuer, audience=settings.jwt_audience,
+                        access_ttl_s=ACCESS_TOKEN_TTL_S)
+
+
+def _bind(server: grpc.aio.Server, settings: Settings) -> int:
+    address = f"{settings.grpc_host}:{settings.grpc_port}"
+    if settings.tls_cert_file and settings.tls_key_file:
+        credentials = grpc.ssl_server_credentials(
+            [(settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes())])
+        return int(server.add_secure_port(address, credentials))
+    return int(server.add_insecure_port(address))
+
+
 async def start_application(settings: Settings, backends: Backends) -> Application:
+    tokens = build_token_service(settings)
     database = Database(
         backends.database_url,
         backends.read_replica_url,
@@ -68,10 +112,37 @@ async def start_application(settings: Settings, backends: Backends) -> Applicati
     )
     cache = ResponseCache(redis)
     securities = SecurityRepository(database)
-    bars = DailyBarRepository(database)
+    users = UserRepository(database)
+    sessions = SessionRepository(database)
+    api_keys = ApiKeyRepository(database)
+    audit = AuditRepository(database)
+    revocations = RevocationList(redis, database, access_ttl_s=ACCESS_TOKEN_TTL_S)
+    smtp = (SmtpSettings(host=settings.smtp_host, port=settings.smtp_port,
+                         sender=settings.smtp_sender, username=settings.smtp_username,
+                         password=settings.smtp_password, starttls=settings.smtp_starttls)
+            if settings.smtp_host else None)
+    accounts = AccountService(
+        database=database, users=users, sessions=sessions, api_keys=api_keys, audit=audit,
+        mailer=Mailer(database, smtp), tokens=tokens,
+        hasher=PasswordHasher(time_cost=settings.argon2_time_cost,
+                              memory_cost_kib=settings.argon2_memory_kib,
+                              parallelism=settings.argon2_parallelism),
+        guard=LoginGuard(redis), revocations=revocations,
+        refresh_ttl_s=settings.refresh_token_ttl_s)
+    administration = AdministrationService(
+        database=database, users=users, sessions=sessions, api_keys=api_keys, audit=audit,
+        outbox=OutboxRepository(database), revocations=revocations)
+    rate_limits = {tier: settings.rate_limits_per_minute[tier.value] for tier in RateLimitTier}
 
     server = grpc.aio.server(
-        interceptors=[AccessLogInterceptor(), ErrorMappingInterceptor()],
+        interceptors=[
+            AccessLogInterceptor(),
+            AuthenticationInterceptor(Authenticator(tokens, revocations, api_keys),
+                                      settings.trusted_proxies),
+            AuthorizationInterceptor(),
+            RateLimitInterceptor(RateLimiter(redis), rate_limits),
+            ErrorMappingInterceptor(),
+        ],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -79,20 +150,22 @@ async def start_application(settings: Settings, backends: Backends) -> Applicati
     )
     market_pb2_grpc.add_MarketServiceServicer_to_server(MarketServicer(securities, cache), server)
     charts_pb2_grpc.add_ChartServiceServicer_to_server(
-        ChartServicer(securities, bars, cache), server
-    )
+        ChartServicer(securities, DailyBarRepository(database), cache), server)
+    auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(accounts, tokens), server)
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(administration), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     service_names = [service.full_name for service in SERVICE_DESCRIPTORS]
     reflection.enable_server_reflection(
         [*service_names, health.SERVICE_NAME, reflection.SERVICE_NAME], server
     )
-    port = server.add_insecure_port(f"{settings.grpc_host}:{settings.grpc_port}")
+    port = _bind(server, settings)
     await server.start()
     for name in ["", *service_names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    log.info("gRPC server listening", extra={"port": port, "services": service_names})
-    return Application(settings, server, health_servicer, database, redis, cache, port)
+    log.info("gRPC server listening", extra={"port": port, "services": service_names,
+                                             "tls": settings.tls_cert_file is not None})
+    return Application(settings, server, health_servicer, database, redis, cache, accounts, port)
 
 
 async def serve(settings: Settings) -> None:

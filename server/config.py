@@ -3,7 +3,7 @@
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +64,21 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_file():
+        raise ConfigError(f"{name}={raw!r} is not a readable file")
+    return path
+
+
+# Requests per minute (weighted by RPC cost) per rate-limit tier; see server/domain/access.py.
+DEFAULT_RATE_LIMITS = {"guest": 30, "standard": 100, "premium": 600, "partner": 3000,
+                       "unlimited": 10_000_000}
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str
@@ -85,6 +100,24 @@ class Settings:
     auto_migrate: bool
     cors_allowed_origins: tuple[str, ...]
     log_level: str
+    tls_cert_file: Path | None
+    tls_key_file: Path | None
+    rate_limits_per_minute: dict[str, int]
+    refresh_token_ttl_s: int
+    trusted_proxies: frozenset[str]
+    jwt_issuer: str
+    jwt_audience: str
+    argon2_time_cost: int
+    argon2_memory_kib: int
+    argon2_parallelism: int
+    smtp_host: str | None
+    smtp_port: int
+    smtp_username: str | None
+    smtp_password: str | None = field(repr=False)
+    smtp_sender: str
+    smtp_starttls: bool
+    # The variables themselves, for settings read elsewhere (JWT keys); never printed.
+    source_env: Mapping[str, str] = field(repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
@@ -92,6 +125,11 @@ class Settings:
         environment = env.get("FINANCEHUB_ENV", "development").strip().lower()
         if environment not in {"development", "production"}:
             raise ConfigError(f"FINANCEHUB_ENV={environment!r} must be development or production")
+        tls_cert = _path(env, "FINANCEHUB_TLS_CERT_FILE")
+        tls_key = _path(env, "FINANCEHUB_TLS_KEY_FILE")
+        if (tls_cert is None) != (tls_key is None):
+            raise ConfigError("set both FINANCEHUB_TLS_CERT_FILE and FINANCEHUB_TLS_KEY_FILE, "
+                              "or neither")
         pool_min = _int(env, "FINANCEHUB_DB_POOL_MIN", 1, minimum=0)
         pool_max = _int(env, "FINANCEHUB_DB_POOL_MAX", 10, minimum=1)
         if pool_max < pool_min:
@@ -118,4 +156,26 @@ class Settings:
                 env, "FINANCEHUB_CORS_ORIGINS", ("http://localhost:8080", "http://127.0.0.1:8080")
             ),
             log_level=env.get("FINANCEHUB_LOG_LEVEL", "INFO").upper(),
+            tls_cert_file=tls_cert,
+            tls_key_file=tls_key,
+            rate_limits_per_minute={
+                tier: _int(env, f"FINANCEHUB_RATE_LIMIT_{tier.upper()}", default, minimum=1)
+                for tier, default in DEFAULT_RATE_LIMITS.items()
+            },
+            refresh_token_ttl_s=_int(env, "FINANCEHUB_REFRESH_TOKEN_TTL_DAYS", 30,
+                                     minimum=1) * 86400,
+            trusted_proxies=frozenset(_list(env, "FINANCEHUB_TRUSTED_PROXIES",
+                                            ("127.0.0.1", "::1"))),
+            jwt_issuer=env.get("FINANCEHUB_JWT_ISSUER", "https://financehub.sa"),
+            jwt_audience=env.get("FINANCEHUB_JWT_AUDIENCE", "financehub-api"),
+            argon2_time_cost=_int(env, "FINANCEHUB_ARGON2_TIME_COST", 3, minimum=1),
+            argon2_memory_kib=_int(env, "FINANCEHUB_ARGON2_MEMORY_KIB", 65536, minimum=8),
+            argon2_parallelism=_int(env, "FINANCEHUB_ARGON2_PARALLELISM", 4, minimum=1),
+            smtp_host=env.get("FINANCEHUB_SMTP_HOST") or None,
+            smtp_port=_port(env, "FINANCEHUB_SMTP_PORT", 587),
+            smtp_username=env.get("FINANCEHUB_SMTP_USERNAME") or None,
+            smtp_password=env.get("FINANCEHUB_SMTP_PASSWORD") or None,
+            smtp_sender=env.get("FINANCEHUB_SMTP_FROM", "FinanceHub Pro <no-reply@financehub.sa>"),
+            smtp_starttls=_bool(env, "FINANCEHUB_SMTP_STARTTLS", True),
+            source_env=dict(env),
         )

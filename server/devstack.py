@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from server.config import ConfigError, Settings
 from server.ingest.loader import seed
 from server.logging_setup import configure_logging
+from server.security.tokens import generate_ed25519_pem
 from server.storage.backends import Backends, ensure_database, resolve_backends
 from server.storage.cache import ResponseCache
 from server.storage.database import Database
@@ -43,6 +44,23 @@ async def _prepare_data(backends: Backends) -> str:
         await database.close()
         await redis.aclose()
     return f"migrations applied now: {len(applied)}\n{report.summary()}"
+
+
+def _development_signing_key(settings: Settings) -> dict[str, str]:
+    """A signing key kept under the data dir, so tokens survive a restart of `make run`.
+
+    Only in development and only when no key is configured.
+    """
+    env = settings.source_env
+    if settings.environment != "development" or env.get("FINANCEHUB_JWT_PRIVATE_KEY_FILE") \
+            or env.get("FINANCEHUB_JWT_PRIVATE_KEY") or env.get("FINANCEHUB_JWT_SECRET"):
+        return {}
+    key_file = settings.data_dir / "dev-jwt-ed25519.pem"
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        key_file.touch(mode=0o600)
+        key_file.write_bytes(generate_ed25519_pem())
+    return {"FINANCEHUB_JWT_PRIVATE_KEY_FILE": str(key_file)}
 
 
 def _wait_until_serving(port: int, server: subprocess.Popen[bytes]) -> None:
@@ -77,6 +95,7 @@ def _banner(settings: Settings, backends: Backends) -> str:
         f"  .venv/bin/grpcurl -plaintext -d '{{\"symbol\": \"2222\"}}' {grpc_addr} "
         "financehub.v1.MarketService/GetTicker",
         f"  curl 'http://{http_addr}/v1/tickers/2222/bars?period=PERIOD_1Y&interval=INTERVAL_WEEK'",
+        "  README.md, 'Accounts and API keys', shows registering, logging in and API keys.",
         "",
         "Ctrl-C stops everything.",
     ])
@@ -118,6 +137,7 @@ def main() -> int:
             "DATABASE_URL": backends.database_url,
             "REDIS_URL": backends.redis_url,
             "FINANCEHUB_AUTO_MIGRATE": "false",
+            **_development_signing_key(settings),
         }
         children.append(subprocess.Popen([sys.executable, "-m", "server"], env=child_env))
         _wait_until_serving(settings.grpc_port, children[0])

@@ -6,8 +6,30 @@ context variables, which asyncio copies into each call's task.
 
 from contextvars import ContextVar
 
+from server.domain.access import Principal, guest
+
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
+principal_var: ContextVar[Principal | None] = ContextVar("principal", default=None)
+# Headers for the caller (request id, rate-limit state): sent as initial
+# metadata on success, as trailing metadata when the call is refused.
+response_headers_var: ContextVar[list[tuple[str, str]] | None] = ContextVar(
+    "response_headers", default=None)
 
 
 def current_request_id() -> str:
     return request_id_var.get()
+
+
+def current_principal() -> Principal:
+    """The caller; a guest when no interceptor established one (never in a served call)."""
+    return principal_var.get() or guest("")
+
+
+def add_response_header(key: str, value: str) -> None:
+    headers = response_headers_var.get()
+    if headers is not None:
+        headers.append((key, value))
+
+
+def response_headers() -> tuple[tuple[str, str], ...]:
+    return tuple(response_headers_var.get() or ())

@@ -54,6 +54,37 @@ class FailedPreconditionError(DomainError):
     reason = "FAILED_PRECONDITION"
 
 
+class AlreadyExistsError(DomainError):
+    reason = "ALREADY_EXISTS"
+
+
+class UnauthenticatedError(DomainError):
+    """No valid credentials (or credentials that were refused)."""
+
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDeniedError(DomainError):
+    reason = "PERMISSION_DENIED"
+
+
+class ResourceExhaustedError(DomainError):
+    """A limit was reached; the caller may retry after `retry_after_s`.
+
+    `quota_subject` and `quota_description` say which limit (QuotaFailure).
+    """
+
+    reason = "RESOURCE_EXHAUSTED"
+
+    def __init__(self, message: str, *, retry_after_s: float, quota_subject: str,
+                 quota_description: str, reason: str | None = None,
+                 metadata: dict[str, str] | None = None) -> None:
+        super().__init__(message, reason=reason, metadata=metadata)
+        self.retry_after_s = retry_after_s
+        self.quota_subject = quota_subject
+        self.quota_description = quota_description
+
+
 @dataclass
 class ViolationCollector:
     """Collects every field violation of a request before failing, so a client

@@ -1,9 +1,10 @@
-"""Outermost interceptor: request id, and one JSON access-log line per call.
+"""Outermost interceptor: request id, response headers, one JSON access-log line per call.
 
 The request id is the caller's `x-request-id` when it is well formed (Envoy
-sets one), else a new one; it is sent back in the initial metadata and
-carried by every log line of the call. The access line never includes request
-or response bodies, so no password, token or key can end up in it.
+sets one), else a new one; it goes back to the caller with the other response
+headers the inner interceptors collected (rate-limit state), and is carried by
+every log line of the call. The access line never includes request or
+response bodies or credentials, only the principal's id.
 """
 
 import asyncio
@@ -17,7 +18,12 @@ from typing import Any
 import grpc
 from grpc_interceptor import AsyncServerInterceptor
 
-from server.request_context import request_id_var
+from server.request_context import (
+    current_principal,
+    request_id_var,
+    response_headers,
+    response_headers_var,
+)
 
 log = logging.getLogger("financehub.access")
 
@@ -50,13 +56,14 @@ class AccessLogInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
     ) -> Any:
         request_id = _incoming_request_id(context) or uuid.uuid4().hex
         request_id_var.set(request_id)
-        await context.send_initial_metadata(((REQUEST_ID_HEADER, request_id),))
+        response_headers_var.set([(REQUEST_ID_HEADER, request_id)])
         started = time.perf_counter()
         try:
             result = method(request_or_iterator, context)
             if hasattr(result, "__aiter__"):
                 return self._observe_stream(result, context, method_name, started)
             response = await result
+            await context.send_initial_metadata(response_headers())
         except asyncio.CancelledError:
             self._log(context, method_name, started, outcome="cancelled")
             raise
@@ -71,6 +78,7 @@ class AccessLogInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
                               method_name: str, started: float) -> AsyncIterator[Any]:
         outcome = "failed"
         try:
+            await context.send_initial_metadata(response_headers())
             async for message in stream:
                 yield message
             outcome = "ok"
@@ -90,6 +98,6 @@ class AccessLogInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
                 "status": _status_name(context, outcome),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                 "peer": context.peer(),
-                "principal": "anonymous",
+                "principal": current_principal().label,
             },
         )

@@ -6,24 +6,30 @@ becomes INTERNAL with only the request id: the exception text goes to the
 log, never to the caller.
 """
 
+import collections
 import logging
+import math
 from collections.abc import AsyncIterator, Callable
 from typing import Any, NoReturn
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_interceptor import AsyncServerInterceptor
 from grpc_status import rpc_status
 
 from server.domain.errors import (
+    AlreadyExistsError,
     DomainError,
     FailedPreconditionError,
     InvalidArgumentError,
     NotFoundError,
+    PermissionDeniedError,
+    ResourceExhaustedError,
+    UnauthenticatedError,
 )
-from server.request_context import current_request_id
+from server.request_context import current_request_id, response_headers
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,10 @@ _CODES: tuple[tuple[type[DomainError], int], ...] = (
     (InvalidArgumentError, code_pb2.INVALID_ARGUMENT),
     (NotFoundError, code_pb2.NOT_FOUND),
     (FailedPreconditionError, code_pb2.FAILED_PRECONDITION),
+    (AlreadyExistsError, code_pb2.ALREADY_EXISTS),
+    (UnauthenticatedError, code_pb2.UNAUTHENTICATED),
+    (PermissionDeniedError, code_pb2.PERMISSION_DENIED),
+    (ResourceExhaustedError, code_pb2.RESOURCE_EXHAUSTED),
 )
 
 
@@ -60,6 +70,14 @@ def status_for(error: DomainError) -> status_pb2.Status:
             resource_type=error.resource_type, resource_name=error.resource_name,
             description=error.message,
         )))
+    if isinstance(error, ResourceExhaustedError):
+        retry = duration_pb2.Duration()
+        retry.FromMilliseconds(max(1, math.ceil(error.retry_after_s * 1000)))
+        details.append(_packed(error_details_pb2.RetryInfo(retry_delay=retry)))
+        details.append(_packed(error_details_pb2.QuotaFailure(violations=[
+            error_details_pb2.QuotaFailure.Violation(
+                subject=error.quota_subject, description=error.quota_description)
+        ])))
     return status_pb2.Status(code=code, message=error.message, details=details)
 
 
@@ -74,13 +92,26 @@ def internal_status() -> status_pb2.Status:
     )
 
 
-async def _abort(context: grpc.aio.ServicerContext[Any, Any], error: BaseException) -> NoReturn:
+class _Status(
+    collections.namedtuple("_Status", ("code", "details", "trailing_metadata")), grpc.Status
+):
+    pass
+
+
+async def abort_with(context: grpc.aio.ServicerContext[Any, Any],
+                     error: BaseException) -> NoReturn:
+    """End the call with the rich status for `error`, plus the collected response headers.
+
+    Every interceptor that refuses a call ends it through here.
+    """
     if isinstance(error, DomainError):
         status = status_for(error)
     else:
         log.error("unhandled error", exc_info=error)
         status = internal_status()
-    await context.abort_with_status(rpc_status.to_status(status))
+    rich = rpc_status.to_status(status)
+    await context.abort_with_status(
+        _Status(rich.code, rich.details, (*response_headers(), *rich.trailing_metadata)))
     raise AssertionError("abort_with_status always raises")
 
 
@@ -101,7 +132,7 @@ class ErrorMappingInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
         except grpc.aio.AbortError:
             raise
         except Exception as error:  # noqa: BLE001 - mapped, never leaked
-            await _abort(context, error)
+            await abort_with(context, error)
 
     @staticmethod
     async def _mapped_stream(stream: AsyncIterator[Any],
@@ -112,4 +143,4 @@ class ErrorMappingInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
         except grpc.aio.AbortError:
             raise
         except Exception as error:  # noqa: BLE001
-            await _abort(context, error)
+            await abort_with(context, error)

@@ -1,13 +1,18 @@
 """Translations between protobuf messages and domain values, shared by servicers."""
 
-from datetime import date
+import uuid
+from datetime import UTC, date, datetime
 
+from google.protobuf import timestamp_pb2
 from google.type import date_pb2
 
-from financehub.v1 import charts_pb2, securities_pb2
+from financehub.v1 import auth_pb2, charts_pb2, identity_pb2, securities_pb2
+from server.domain.access import DEFAULT_TIER, RateLimitTier, Role
 from server.domain.bars import BarInterval, LookbackPeriod
-from server.domain.errors import ViolationCollector
+from server.domain.errors import FieldViolation, InvalidArgumentError, ViolationCollector
 from server.domain.securities import Market, Security, SecurityType
+from server.storage.api_keys import ApiKeyRecord
+from server.storage.users import UserRecord
 
 MARKET_TO_PROTO = {
     Market.MAIN: securities_pb2.MARKET_MAIN,
@@ -91,3 +96,68 @@ def enum_value_or_violation(value: int, known: dict[int, object], field: str,
         problems.add(field, f"{value} is not a known value")
         return False
     return True
+
+
+ROLE_TO_PROTO = {
+    Role.GUEST: identity_pb2.ROLE_GUEST,
+    Role.USER: identity_pb2.ROLE_USER,
+    Role.PREMIUM: identity_pb2.ROLE_PREMIUM,
+    Role.PARTNER: identity_pb2.ROLE_PARTNER,
+    Role.ADMIN: identity_pb2.ROLE_ADMIN,
+}
+ROLE_FROM_PROTO = {value: key for key, value in ROLE_TO_PROTO.items()}
+
+TIER_TO_PROTO = {
+    RateLimitTier.GUEST: identity_pb2.RATE_LIMIT_TIER_GUEST,
+    RateLimitTier.STANDARD: identity_pb2.RATE_LIMIT_TIER_STANDARD,
+    RateLimitTier.PREMIUM: identity_pb2.RATE_LIMIT_TIER_PREMIUM,
+    RateLimitTier.PARTNER: identity_pb2.RATE_LIMIT_TIER_PARTNER,
+    RateLimitTier.UNLIMITED: identity_pb2.RATE_LIMIT_TIER_UNLIMITED,
+}
+
+
+def timestamp_message(moment: datetime) -> timestamp_pb2.Timestamp:
+    message = timestamp_pb2.Timestamp()
+    message.FromDatetime(moment)
+    return message
+
+
+def optional_timestamp(message: timestamp_pb2.Timestamp, field: str,
+                       problems: ViolationCollector) -> datetime | None:
+    """An aware UTC datetime, or None when unset; out-of-range values are violations."""
+    if message.seconds == 0 and message.nanos == 0:
+        return None
+    try:
+        return message.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        problems.add(field, "is not a valid timestamp")
+        return None
+
+
+def require_uuid(raw: str, field: str) -> str:
+    try:
+        return str(uuid.UUID(raw.strip()))
+    except ValueError:
+        raise InvalidArgumentError([FieldViolation(field, "must be a UUID")]) from None
+
+
+def user_message(user: UserRecord) -> identity_pb2.User:
+    message = identity_pb2.User(
+        id=user.id, email=user.email, role=ROLE_TO_PROTO[user.role], is_active=user.is_active,
+        is_verified=user.is_verified,
+        rate_limit_tier=TIER_TO_PROTO[user.rate_limit_tier or DEFAULT_TIER[user.role]],
+    )
+    message.create_time.CopyFrom(timestamp_message(user.created_at))
+    if user.last_login is not None:
+        message.last_login_time.CopyFrom(timestamp_message(user.last_login))
+    return message
+
+
+def api_key_message(key: ApiKeyRecord) -> auth_pb2.ApiKey:
+    message = auth_pb2.ApiKey(id=key.id, name=key.name, prefix=key.prefix)
+    message.create_time.CopyFrom(timestamp_message(key.created_at))
+    for field, moment in (("expire_time", key.expires_at), ("last_use_time", key.last_used_at),
+                          ("revoke_time", key.revoked_at)):
+        if moment is not None:
+            getattr(message, field).CopyFrom(timestamp_message(moment))
+    return message

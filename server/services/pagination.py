@@ -9,7 +9,9 @@ import base64
 import binascii
 import hashlib
 import json
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from server.domain.errors import FieldViolation, InvalidArgumentError
 
@@ -63,3 +65,29 @@ def decode_page_token(token: str, filters: tuple[str, ...]) -> PageCursor | None
                                           "repeat the filters of the first call")]
         )
     return PageCursor(after=payload["a"])
+
+
+def time_and_id_cursor(cursor: PageCursor | None) -> tuple[datetime, str] | None:
+    """Keyset position (created_at, id) from a cursor made by `encode_time_and_id`."""
+    if cursor is None:
+        return None
+    moment, _, identifier = cursor.after.partition("|")
+    try:
+        return datetime.fromisoformat(moment), str(uuid.UUID(identifier))
+    except ValueError:
+        raise InvalidArgumentError(
+            [FieldViolation("page_token", "is not a token this list returned")]) from None
+
+
+def encode_time_and_id(moment: datetime, identifier: str) -> str:
+    return f"{moment.isoformat()}|{identifier}"
+
+
+def id_cursor(cursor: PageCursor | None) -> int | None:
+    if cursor is None:
+        return None
+    try:
+        return int(cursor.after)
+    except ValueError:
+        raise InvalidArgumentError(
+            [FieldViolation("page_token", "is not a token this list returned")]) from None

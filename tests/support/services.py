@@ -94,11 +94,24 @@ class RunningServer:
         return f"127.0.0.1:{self.app.port}"
 
 
-def start_test_server(backends: Backends, loop: EventLoopThread) -> RunningServer:
-    settings = Settings.from_env({
-        "FINANCEHUB_GRPC_HOST": "127.0.0.1",
-        "FINANCEHUB_GRPC_PORT": "0",
-        "FINANCEHUB_SHUTDOWN_GRACE_SECONDS": "2",
-    })
+# Cheap password hashing and limits no test trips by accident; the tests of
+# hashing cost and of rate limits set their own.
+TEST_SERVER_ENV = {
+    "FINANCEHUB_GRPC_HOST": "127.0.0.1",
+    "FINANCEHUB_GRPC_PORT": "0",
+    "FINANCEHUB_SHUTDOWN_GRACE_SECONDS": "2",
+    "FINANCEHUB_ARGON2_TIME_COST": "1",
+    "FINANCEHUB_ARGON2_MEMORY_KIB": "8192",
+    "FINANCEHUB_ARGON2_PARALLELISM": "1",
+    "FINANCEHUB_RATE_LIMIT_GUEST": "100000",
+    "FINANCEHUB_RATE_LIMIT_STANDARD": "100000",
+    "FINANCEHUB_RATE_LIMIT_PREMIUM": "100000",
+    "FINANCEHUB_RATE_LIMIT_PARTNER": "100000",
+}
+
+
+def start_test_server(backends: Backends, loop: EventLoopThread,
+                      **overrides: str) -> RunningServer:
+    settings = Settings.from_env({**TEST_SERVER_ENV, **overrides})
     app = loop.run(start_application(settings, backends))
     return RunningServer(app=app, loop=loop)

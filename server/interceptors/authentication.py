@@ -1,0 +1,50 @@
+"""Second interceptor: establish who is calling (bearer token, API key or guest)."""
+
+from collections.abc import Callable
+from typing import Any
+
+import grpc
+from grpc_interceptor import AsyncServerInterceptor
+
+from server.domain.access import guest
+from server.domain.errors import DomainError
+from server.interceptors.error_mapping import abort_with
+from server.interceptors.policies import declared_policy, is_infrastructure
+from server.request_context import principal_var
+from server.security.authenticator import Authenticator, client_address
+
+
+class AuthenticationInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+    def __init__(self, authenticator: Authenticator, trusted_proxies: frozenset[str]) -> None:
+        self._authenticator = authenticator
+        self._trusted_proxies = trusted_proxies
+
+    async def intercept(
+        self,
+        method: Callable[..., Any],
+        request_or_iterator: Any,
+        context: grpc.aio.ServicerContext[Any, Any],
+        method_name: str,
+    ) -> Any:
+        metadata = {key: value for key, value in context.invocation_metadata() or ()
+                    if isinstance(value, str)}
+        address = client_address(context.peer(), metadata.get("x-forwarded-for"),
+                                 self._trusted_proxies)
+        if is_infrastructure(method_name):
+            principal_var.set(guest(address))
+            return await self._continue(method, request_or_iterator, context)
+        policy = declared_policy(method_name)
+        try:
+            principal = await self._authenticator.authenticate(
+                metadata, address, credentials_optional=bool(policy and policy.public))
+        except DomainError as error:
+            principal_var.set(guest(address))
+            await abort_with(context, error)
+        principal_var.set(principal)
+        return await self._continue(method, request_or_iterator, context)
+
+    @staticmethod
+    async def _continue(method: Callable[..., Any], request: Any,
+                        context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        result = method(request, context)
+        return result if hasattr(result, "__aiter__") else await result

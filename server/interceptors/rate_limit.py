@@ -1,0 +1,57 @@
+"""Fourth interceptor: per-principal, per-tier rate limiting, weighted by RPC cost.
+
+Every call (admins' included) goes through the limiter; the unlimited tier just
+has a ceiling no client reaches. `x-ratelimit-limit`, `-remaining` and
+`-reset` (seconds until the budget is full again) go back on every response.
+"""
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import grpc
+from grpc_interceptor import AsyncServerInterceptor
+
+from server.domain.access import RateLimitTier
+from server.domain.errors import ResourceExhaustedError
+from server.interceptors.error_mapping import abort_with
+from server.interceptors.policies import declared_policy, is_infrastructure
+from server.request_context import add_response_header, current_principal
+from server.security.rate_limiter import RateLimiter
+
+
+class RateLimitInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+    def __init__(self, limiter: RateLimiter, limits: Mapping[RateLimitTier, int]) -> None:
+        self._limiter = limiter
+        self._limits = dict(limits)
+
+    async def intercept(
+        self,
+        method: Callable[..., Any],
+        request_or_iterator: Any,
+        context: grpc.aio.ServicerContext[Any, Any],
+        method_name: str,
+    ) -> Any:
+        policy = declared_policy(method_name)
+        if not is_infrastructure(method_name) and policy is not None:
+            principal = current_principal()
+            limit = self._limits[principal.tier]
+            decision = await self._limiter.check(principal.rate_limit_key,
+                                                 limit_per_minute=limit,
+                                                 cost=policy.rate_limit_cost)
+            add_response_header("x-ratelimit-limit", str(decision.limit))
+            add_response_header("x-ratelimit-remaining", str(decision.remaining))
+            add_response_header("x-ratelimit-reset", str(math.ceil(decision.reset_after_s)))
+            if not decision.allowed:
+                await abort_with(context, ResourceExhaustedError(
+                    f"rate limit of {limit} per minute for tier {principal.tier.value} reached; "
+                    f"retry in {decision.retry_after_s:.1f} s",
+                    retry_after_s=decision.retry_after_s,
+                    quota_subject=principal.label,
+                    quota_description=f"{limit} request units per minute "
+                                      f"(tier {principal.tier.value}); this call costs "
+                                      f"{policy.rate_limit_cost}",
+                    reason="RATE_LIMIT_EXCEEDED",
+                    metadata={"tier": principal.tier.value, "limit": str(limit)}))
+        result = method(request_or_iterator, context)
+        return result if hasattr(result, "__aiter__") else await result
