@@ -53,7 +53,8 @@ def _development_signing_key(settings: Settings) -> dict[str, str]:
     """
     env = settings.source_env
     if settings.environment != "development" or env.get("FINANCEHUB_JWT_PRIVATE_KEY_FILE") \
-            or env.get("FINANCEHUB_JWT_PRIVATE_KEY") or env.get("FINANCEHUB_JWT_SECRET"):
+            or env.get("FINANCEHUB_JWT_PRIVATE_KEY") or env.get("FINANCEHUB_JWT_SECRET") \
+            or env.get("FINANCEHUB_JWT_ALGORITHM", "EdDSA") != "EdDSA":
         return {}
     key_file = settings.data_dir / "dev-jwt-ed25519.pem"
     if not key_file.exists():
