@@ -10,6 +10,8 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from financehub.v1 import admin_pb2_grpc, auth_pb2_grpc, charts_pb2_grpc, market_pb2_grpc
 from server.config import Settings
@@ -105,10 +107,13 @@ async def start_application(settings: Settings, backends: Backends) -> Applicati
         statement_timeout_ms=settings.db_statement_timeout_ms,
     )
     await database.open()
+    # One quick retry (a pooled connection may be stale after a Redis restart), no
+    # backoff: Redis is an optimisation, and a call must not wait long on it.
     redis = Redis.from_url(
         backends.redis_url,
         socket_timeout=settings.redis_timeout_s,
         socket_connect_timeout=settings.redis_timeout_s,
+        retry=Retry(NoBackoff(), 1),
     )
     cache = ResponseCache(redis)
     securities = SecurityRepository(database)

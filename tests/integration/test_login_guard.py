@@ -17,9 +17,11 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from server.security.login_guard import LoginGuard, LoginLock
-from tests.support.services import free_port
+from server.storage.backends import Backends
+from tests.support.services import free_port, redis_url_with_db
 
-REDIS_URL = "redis://127.0.0.1:6379/12"
+# Set per session from the test Redis (local server or embedded), database 12.
+REDIS_URL = ""
 LOGGER = "server.security.login_guard"
 ALICE = "alice@example.com"
 IP = "192.0.2.10"
@@ -27,7 +29,9 @@ OTHER_IP = "198.51.100.7"
 
 
 @pytest.fixture(autouse=True)
-def empty_database() -> Iterator[None]:
+def empty_database(backends: Backends) -> Iterator[None]:
+    global REDIS_URL
+    REDIS_URL = redis_url_with_db(backends.redis_url, 12)
     client = SyncRedis.from_url(REDIS_URL)
     client.flushdb()
     yield

@@ -115,3 +115,11 @@ def start_test_server(backends: Backends, loop: EventLoopThread,
     settings = Settings.from_env({**TEST_SERVER_ENV, **overrides})
     app = loop.run(start_application(settings, backends))
     return RunningServer(app=app, loop=loop)
+
+
+def redis_url_with_db(url: str, db: int) -> str:
+    """The same Redis server, another logical database (TCP or unix-socket URL)."""
+    if url.startswith("unix://"):
+        return f"{url.split('?', 1)[0]}?db={db}"
+    base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
+    return f"{base}/{db}"
