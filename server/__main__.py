@@ -4,16 +4,12 @@ import asyncio
 import sys
 
 from server.app import serve
-from server.config import ConfigError, Settings
+from server.config import ConfigError, settings_or_exit
 from server.logging_setup import configure_logging
 
 
 def main() -> int:
-    try:
-        settings = Settings.from_env()
-    except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
+    settings = settings_or_exit()
     configure_logging(settings.log_level)
     try:
         asyncio.run(serve(settings))

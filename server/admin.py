@@ -16,7 +16,7 @@ import sys
 from redis.asyncio import Redis
 
 from server.app import build_token_service
-from server.config import ConfigError, Settings
+from server.config import ConfigError, Settings, settings_or_exit
 from server.domain.access import Role
 from server.domain.errors import DomainError, InvalidArgumentError
 from server.logging_setup import configure_logging
@@ -84,11 +84,7 @@ def main() -> int:
     create.add_argument("email")
     create.add_argument("--role", choices=CREATABLE_ROLES, default="user")
     args = parser.parse_args()
-    try:
-        settings = Settings.from_env()
-    except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
+    settings = settings_or_exit()
     configure_logging("WARNING")
     password = read_password()
     try:

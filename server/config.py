@@ -2,6 +2,7 @@
 
 import math
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,3 +180,12 @@ class Settings:
             smtp_starttls=_bool(env, "FINANCEHUB_SMTP_STARTTLS", True),
             source_env=dict(env),
         )
+
+
+def settings_or_exit() -> Settings:
+    """Settings for a command-line entry point: a bad variable ends it with status 2."""
+    try:
+        return Settings.from_env()
+    except ConfigError as error:
+        print(f"configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -18,7 +18,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from redis.asyncio import Redis
 
-from server.config import ConfigError, Settings
+from server.config import Settings, settings_or_exit
 from server.ingest.loader import seed
 from server.logging_setup import configure_logging
 from server.security.tokens import generate_ed25519_pem
@@ -115,11 +115,7 @@ def _stop(children: list[subprocess.Popen[bytes]], grace_s: float) -> None:
 
 
 def main() -> int:
-    try:
-        settings = Settings.from_env()
-    except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
+    settings = settings_or_exit()
     configure_logging(settings.log_level)
     backends = resolve_backends(settings)
     children: list[subprocess.Popen[bytes]] = []

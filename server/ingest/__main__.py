@@ -13,7 +13,7 @@ from pathlib import Path
 
 from redis.asyncio import Redis
 
-from server.config import ConfigError, Settings
+from server.config import Settings, settings_or_exit
 from server.domain.errors import DomainError
 from server.domain.symbols import parse_symbol
 from server.ingest.loader import import_daily_bars, seed
@@ -64,11 +64,7 @@ def main() -> int:
     bars.add_argument("--symbol", required=True, type=_symbol)
     commands.add_parser("seed", help="load the shipped reference data")
     args = parser.parse_args()
-    try:
-        settings = Settings.from_env()
-    except ConfigError as error:
-        print(f"configuration error: {error}", file=sys.stderr)
-        return 2
+    settings = settings_or_exit()
     configure_logging("WARNING")
     try:
         print(asyncio.run(_run(args, settings)))

@@ -9,7 +9,7 @@ from grpc_interceptor import AsyncServerInterceptor
 from server.domain.access import guest
 from server.domain.errors import DomainError
 from server.interceptors.error_mapping import abort_with
-from server.interceptors.policies import declared_policy, is_infrastructure
+from server.interceptors.policies import declared_policy, is_infrastructure, proceed
 from server.request_context import principal_var
 from server.security.authenticator import Authenticator, client_address
 
@@ -32,7 +32,7 @@ class AuthenticationInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
                                  self._trusted_proxies)
         if is_infrastructure(method_name):
             principal_var.set(guest(address))
-            return await self._continue(method, request_or_iterator, context)
+            return await proceed(method, request_or_iterator, context)
         policy = declared_policy(method_name)
         try:
             principal = await self._authenticator.authenticate(
@@ -41,10 +41,4 @@ class AuthenticationInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
             principal_var.set(guest(address))
             await abort_with(context, error)
         principal_var.set(principal)
-        return await self._continue(method, request_or_iterator, context)
-
-    @staticmethod
-    async def _continue(method: Callable[..., Any], request: Any,
-                        context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-        result = method(request, context)
-        return result if hasattr(result, "__aiter__") else await result
+        return await proceed(method, request_or_iterator, context)

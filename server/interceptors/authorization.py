@@ -13,7 +13,7 @@ from grpc_interceptor import AsyncServerInterceptor
 from server.domain.access import Role, has_permission
 from server.domain.errors import PermissionDeniedError, UnauthenticatedError
 from server.interceptors.error_mapping import abort_with
-from server.interceptors.policies import declared_policy, is_infrastructure
+from server.interceptors.policies import declared_policy, is_infrastructure, proceed
 from server.request_context import current_principal
 
 
@@ -42,5 +42,4 @@ class AuthorizationInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
                     f"role {principal.role.value} lacks {policy.permission}",
                     reason="PERMISSION_DENIED",
                     metadata={"permission": policy.permission, "role": principal.role.value}))
-        result = method(request_or_iterator, context)
-        return result if hasattr(result, "__aiter__") else await result
+        return await proceed(method, request_or_iterator, context)

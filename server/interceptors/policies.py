@@ -1,4 +1,10 @@
-"""Which contract policy governs a call; shared by the access interceptors."""
+"""What the access interceptors share: which contract policy governs a call, and how to
+hand the call on."""
+
+from collections.abc import Callable
+from typing import Any
+
+import grpc
 
 from server.contract import MethodPolicy, policy_for
 
@@ -17,3 +23,10 @@ def is_infrastructure(method_name: str) -> bool:
 
 def declared_policy(method_name: str) -> MethodPolicy | None:
     return policy_for(method_name)
+
+
+async def proceed(method: Callable[..., Any], request_or_iterator: Any,
+                  context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+    """Call the next handler: a coroutine for unary answers, an async iterator for streams."""
+    result = method(request_or_iterator, context)
+    return result if hasattr(result, "__aiter__") else await result

@@ -15,7 +15,7 @@ from grpc_interceptor import AsyncServerInterceptor
 from server.domain.access import RateLimitTier
 from server.domain.errors import ResourceExhaustedError
 from server.interceptors.error_mapping import abort_with
-from server.interceptors.policies import declared_policy, is_infrastructure
+from server.interceptors.policies import declared_policy, is_infrastructure, proceed
 from server.request_context import add_response_header, current_principal
 from server.security.rate_limiter import RateLimiter
 
@@ -53,5 +53,4 @@ class RateLimitInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
                                       f"{policy.rate_limit_cost}",
                     reason="RATE_LIMIT_EXCEEDED",
                     metadata={"tier": principal.tier.value, "limit": str(limit)}))
-        result = method(request_or_iterator, context)
-        return result if hasattr(result, "__aiter__") else await result
+        return await proceed(method, request_or_iterator, context)

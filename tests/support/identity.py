@@ -112,17 +112,50 @@ def message_class(descriptor: Any) -> type[Message]:
     return message_factory.GetMessageClass(descriptor)  # type: ignore[no-any-return]
 
 
-def unary_callable(channel: grpc.Channel, service: ServiceDescriptor,
-                   method: MethodDescriptor) -> grpc.UnaryUnaryMultiCallable:
-    """A client for a unary method, built from its descriptor alone."""
-    assert not method.client_streaming and not method.server_streaming, method.full_name
-    response_class = message_class(method.output_type)
-    return channel.unary_unary(
-        f"/{service.full_name}/{method.name}",
-        request_serializer=lambda message: message.SerializeToString(),
-        response_deserializer=response_class.FromString,
-    )
+@dataclass
+class Outcome:
+    """How a call ended: its status code and, when it failed, the error."""
+
+    code: grpc.StatusCode
+    error: grpc.RpcError | None
 
 
-def empty_request(method: MethodDescriptor) -> Message:
-    return message_class(method.input_type)()
+def _serialize(message: Message) -> bytes:
+    return message.SerializeToString()
+
+
+def invoke(channel: grpc.Channel, service: ServiceDescriptor, method: MethodDescriptor,
+           metadata: Metadata = (), timeout: float = 10) -> Outcome:
+    """Call any method of `service` with an empty request, built from its descriptor alone.
+
+    Streaming methods send one empty message and read at most one response.
+    """
+    path = f"/{service.full_name}/{method.name}"
+    request = message_class(method.input_type)()
+    deserialize = message_class(method.output_type).FromString
+    try:
+        if not method.client_streaming and not method.server_streaming:
+            channel.unary_unary(path, request_serializer=_serialize,
+                                response_deserializer=deserialize)(
+                request, metadata=metadata, timeout=timeout)
+        elif not method.client_streaming:
+            stream = channel.unary_stream(path, request_serializer=_serialize,
+                                          response_deserializer=deserialize)(
+                request, metadata=metadata, timeout=timeout)
+            next(iter(stream), None)
+            stream.cancel()
+        elif not method.server_streaming:
+            channel.stream_unary(path, request_serializer=_serialize,
+                                 response_deserializer=deserialize)(
+                iter([request]), metadata=metadata, timeout=timeout)
+        else:
+            stream = channel.stream_stream(path, request_serializer=_serialize,
+                                           response_deserializer=deserialize)(
+                iter([request]), metadata=metadata, timeout=timeout)
+            next(iter(stream), None)
+            stream.cancel()
+    except grpc.RpcError as error:
+        if error.code() is grpc.StatusCode.CANCELLED:  # type: ignore[attr-defined]
+            return Outcome(grpc.StatusCode.OK, None)  # cancelled by us after the first message
+        return Outcome(error.code(), error)  # type: ignore[attr-defined]
+    return Outcome(grpc.StatusCode.OK, None)
