@@ -21,7 +21,7 @@ from server.interceptors.access_log import AccessLogInterceptor
 from server.interceptors.authentication import AuthenticationInterceptor
 from server.interceptors.authorization import AuthorizationInterceptor
 from server.interceptors.error_mapping import ErrorMappingInterceptor
-from server.interceptors.rate_limit import RateLimitInterceptor
+from server.interceptors.rate_limit import RateLimitInterceptor, RateLimitMeter
 from server.mailer import Mailer, SmtpSettings
 from server.security.accounts import AccountService
 from server.security.administration import AdministrationService
@@ -88,6 +88,18 @@ def build_token_service(settings: Settings, *, warn_if_ephemeral: bool = True) -
                         access_ttl_s=ACCESS_TOKEN_TTL_S)
 
 
+def interceptor_chain(authenticator: Authenticator, meter: RateLimitMeter,
+                      trusted_proxies: frozenset[str]) -> list[grpc.aio.ServerInterceptor]:
+    """The interceptors, outermost first: one concern each, in the order DESIGN.md gives."""
+    return [
+        AccessLogInterceptor(),
+        AuthenticationInterceptor(authenticator, trusted_proxies, meter),
+        AuthorizationInterceptor(meter),
+        RateLimitInterceptor(meter),
+        ErrorMappingInterceptor(),
+    ]
+
+
 def _bind(server: grpc.aio.Server, settings: Settings) -> int:
     address = f"{settings.grpc_host}:{settings.grpc_port}"
     if settings.tls_cert_file and settings.tls_key_file:
@@ -137,17 +149,12 @@ async def start_application(settings: Settings, backends: Backends) -> Applicati
     administration = AdministrationService(
         database=database, users=users, sessions=sessions, api_keys=api_keys, audit=audit,
         outbox=OutboxRepository(database), revocations=revocations)
-    rate_limits = {tier: settings.rate_limits_per_minute[tier.value] for tier in RateLimitTier}
+    meter = RateLimitMeter(RateLimiter(redis), {
+        tier: settings.rate_limits_per_minute[tier.value] for tier in RateLimitTier})
 
     server = grpc.aio.server(
-        interceptors=[
-            AccessLogInterceptor(),
-            AuthenticationInterceptor(Authenticator(tokens, revocations, api_keys),
-                                      settings.trusted_proxies),
-            AuthorizationInterceptor(),
-            RateLimitInterceptor(RateLimiter(redis), rate_limits),
-            ErrorMappingInterceptor(),
-        ],
+        interceptors=interceptor_chain(Authenticator(tokens, revocations, api_keys), meter,
+                                       settings.trusted_proxies),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

@@ -10,14 +10,17 @@ from server.domain.access import guest
 from server.domain.errors import DomainError
 from server.interceptors.error_mapping import abort_with
 from server.interceptors.policies import declared_policy, is_infrastructure, proceed
+from server.interceptors.rate_limit import RateLimitMeter
 from server.request_context import principal_var
 from server.security.authenticator import Authenticator, client_address
 
 
 class AuthenticationInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
-    def __init__(self, authenticator: Authenticator, trusted_proxies: frozenset[str]) -> None:
+    def __init__(self, authenticator: Authenticator, trusted_proxies: frozenset[str],
+                 meter: RateLimitMeter) -> None:
         self._authenticator = authenticator
         self._trusted_proxies = trusted_proxies
+        self._meter = meter
 
     async def intercept(
         self,
@@ -38,7 +41,9 @@ class AuthenticationInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
             principal = await self._authenticator.authenticate(
                 metadata, address, credentials_optional=bool(policy and policy.public))
         except DomainError as error:
-            principal_var.set(guest(address))
+            refused = guest(address)
+            principal_var.set(refused)
+            await self._meter.charge(refused, policy.rate_limit_cost if policy else 1)
             await abort_with(context, error)
         principal_var.set(principal)
         return await proceed(method, request_or_iterator, context)

@@ -10,14 +10,19 @@ from typing import Any
 import grpc
 from grpc_interceptor import AsyncServerInterceptor
 
-from server.domain.access import Role, has_permission
-from server.domain.errors import PermissionDeniedError, UnauthenticatedError
+from server.contract import MethodPolicy
+from server.domain.access import Principal, Role, has_permission
+from server.domain.errors import DomainError, PermissionDeniedError, UnauthenticatedError
 from server.interceptors.error_mapping import abort_with
 from server.interceptors.policies import declared_policy, is_infrastructure, proceed
+from server.interceptors.rate_limit import RateLimitMeter
 from server.request_context import current_principal
 
 
 class AuthorizationInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+    def __init__(self, meter: RateLimitMeter) -> None:
+        self._meter = meter
+
     async def intercept(
         self,
         method: Callable[..., Any],
@@ -28,18 +33,26 @@ class AuthorizationInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
         if not is_infrastructure(method_name):
             policy = declared_policy(method_name)
             principal = current_principal()
-            if policy is None:
-                await abort_with(context, PermissionDeniedError(
-                    f"{method_name} declares no access policy and is refused",
-                    reason="METHOD_NOT_DECLARED"))
-            elif not policy.public and not has_permission(principal.role, policy.permission):
-                if principal.role is Role.GUEST:
-                    await abort_with(context, UnauthenticatedError(
-                        f"{method_name} needs credentials with {policy.permission}",
-                        reason="CREDENTIALS_REQUIRED",
-                        metadata={"permission": policy.permission}))
-                await abort_with(context, PermissionDeniedError(
-                    f"role {principal.role.value} lacks {policy.permission}",
-                    reason="PERMISSION_DENIED",
-                    metadata={"permission": policy.permission, "role": principal.role.value}))
+            refusal = self._refusal(method_name, policy, principal)
+            if refusal is not None:
+                await self._meter.charge(principal, policy.rate_limit_cost if policy else 1)
+                await abort_with(context, refusal)
         return await proceed(method, request_or_iterator, context)
+
+    @staticmethod
+    def _refusal(method_name: str, policy: MethodPolicy | None,
+                 principal: Principal) -> DomainError | None:
+        if policy is None:
+            return PermissionDeniedError(
+                f"{method_name} declares no access policy and is refused",
+                reason="METHOD_NOT_DECLARED")
+        if policy.public or has_permission(principal.role, policy.permission):
+            return None
+        if principal.role is Role.GUEST:
+            return UnauthenticatedError(
+                f"{method_name} needs credentials with {policy.permission}",
+                reason="CREDENTIALS_REQUIRED", metadata={"permission": policy.permission})
+        return PermissionDeniedError(
+            f"role {principal.role.value} lacks {policy.permission}",
+            reason="PERMISSION_DENIED",
+            metadata={"permission": policy.permission, "role": principal.role.value})

@@ -2,7 +2,10 @@
 
 Every call (admins' included) goes through the limiter; the unlimited tier just
 has a ceiling no client reaches. `x-ratelimit-limit`, `-remaining` and
-`-reset` (seconds until the budget is full again) go back on every response.
+`-reset` (seconds until the budget is full again) go back on every response;
+calls refused earlier for their credentials or permissions are charged too
+(through the same meter), so hammering with bad tokens spends a budget like
+any other call.
 """
 
 import math
@@ -12,18 +15,37 @@ from typing import Any
 import grpc
 from grpc_interceptor import AsyncServerInterceptor
 
-from server.domain.access import RateLimitTier
+from server.domain.access import Principal, RateLimitTier
 from server.domain.errors import ResourceExhaustedError
 from server.interceptors.error_mapping import abort_with
 from server.interceptors.policies import declared_policy, is_infrastructure, proceed
 from server.request_context import add_response_header, current_principal
-from server.security.rate_limiter import RateLimiter
+from server.security.rate_limiter import RateLimitDecision, RateLimiter
 
 
-class RateLimitInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class RateLimitMeter:
+    """Charges a principal's budget for a call and reports its state in the response headers."""
+
     def __init__(self, limiter: RateLimiter, limits: Mapping[RateLimitTier, int]) -> None:
         self._limiter = limiter
         self._limits = dict(limits)
+
+    def limit_for(self, principal: Principal) -> int:
+        return self._limits[principal.tier]
+
+    async def charge(self, principal: Principal, cost: int) -> RateLimitDecision:
+        decision = await self._limiter.check(principal.rate_limit_key,
+                                             limit_per_minute=self.limit_for(principal),
+                                             cost=cost)
+        add_response_header("x-ratelimit-limit", str(decision.limit))
+        add_response_header("x-ratelimit-remaining", str(decision.remaining))
+        add_response_header("x-ratelimit-reset", str(math.ceil(decision.reset_after_s)))
+        return decision
+
+
+class RateLimitInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+    def __init__(self, meter: RateLimitMeter) -> None:
+        self._meter = meter
 
     async def intercept(
         self,
@@ -35,13 +57,8 @@ class RateLimitInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
         policy = declared_policy(method_name)
         if not is_infrastructure(method_name) and policy is not None:
             principal = current_principal()
-            limit = self._limits[principal.tier]
-            decision = await self._limiter.check(principal.rate_limit_key,
-                                                 limit_per_minute=limit,
-                                                 cost=policy.rate_limit_cost)
-            add_response_header("x-ratelimit-limit", str(decision.limit))
-            add_response_header("x-ratelimit-remaining", str(decision.remaining))
-            add_response_header("x-ratelimit-reset", str(math.ceil(decision.reset_after_s)))
+            limit = self._meter.limit_for(principal)
+            decision = await self._meter.charge(principal, policy.rate_limit_cost)
             if not decision.allowed:
                 await abort_with(context, ResourceExhaustedError(
                     f"rate limit of {limit} per minute for tier {principal.tier.value} reached; "

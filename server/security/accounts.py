@@ -216,7 +216,11 @@ class AccountService:
             if record is None:
                 raise UnauthenticatedError("refresh token refused",
                                            reason="REFRESH_TOKEN_INVALID")
-            if record.used_at is not None or record.revoked_at is not None:
+            if record.used_at is None and record.revoked_at is not None:
+                # Its session was ended (logout, reset, deactivation): not a theft signal.
+                raise UnauthenticatedError("the session was ended; log in again",
+                                           reason="REFRESH_TOKEN_REVOKED")
+            if record.used_at is not None:
                 # A spent token presented again: someone holds a copy. End the session.
                 await self._sessions.revoke_family(conn, record.family_id)
                 await self._audit.record(AuditEntry(

@@ -5,7 +5,9 @@ needs a deny-list. Postgres holds the truth (revoked session families,
 `users.tokens_valid_after`, `is_active`); Redis holds a fast copy that every
 call checks with one MGET. When Redis cannot be read, or a revocation could
 not be written to it, the check goes to Postgres instead for one access-token
-lifetime, so no revoked token slips through.
+lifetime, so no revoked token slips through in this process; and the entries it
+could not write are written once Redis answers again, so other processes, which
+never saw the outage, learn of them too.
 """
 
 import logging
@@ -22,6 +24,8 @@ from server.storage.users import UserRecord
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "fh:deny"
+# While Redis is failing, how often a call may try again to hand it the unwritten entries.
+REPLAY_INTERVAL_S = 5.0
 
 
 class RevocationList:
@@ -32,6 +36,9 @@ class RevocationList:
         self._access_ttl_s = access_ttl_s
         self._clock = clock
         self._database_checks_until = 0.0
+        # Deny-list entries Redis has not got yet: key -> (value, expires at, epoch s).
+        self._unwritten: dict[str, tuple[str, float]] = {}
+        self._next_replay_at = 0.0
 
     async def revoke_token(self, token_id: str, expires_at: float) -> None:
         ttl = max(1, int(expires_at - self._clock()) + 1)
@@ -53,6 +60,8 @@ class RevocationList:
             await self.revoke_user_tokens(user.id, user.tokens_valid_after.timestamp())
 
     async def is_revoked(self, claims: AccessClaims) -> bool:
+        if self._unwritten and self._clock() >= self._next_replay_at:
+            await self._write_unwritten()
         if self._clock() < self._database_checks_until:
             return await self._revoked_in_database(claims)
         keys = [f"{KEY_PREFIX}:jti:{claims.token_id}", f"{KEY_PREFIX}:sid:{claims.session_id}",
@@ -67,13 +76,24 @@ class RevocationList:
         return user_cutoff is not None and claims.issued_at < float(user_cutoff)
 
     async def _write(self, entries: dict[str, str], ttl_s: int) -> None:
+        expires_at = self._clock() + ttl_s
+        self._unwritten.update({key: (value, expires_at) for key, value in entries.items()})
+        await self._write_unwritten()
+
+    async def _write_unwritten(self) -> None:
+        now = self._clock()
+        pending = {key: entry for key, entry in self._unwritten.items() if entry[1] > now}
         try:
             async with self._redis.pipeline(transaction=False) as pipe:
-                for key, value in entries.items():
-                    pipe.set(key, value, ex=ttl_s)
+                for key, (value, expires_at) in pending.items():
+                    pipe.set(key, value, ex=max(1, int(expires_at - now) + 1))
                 await pipe.execute()
         except RedisError as error:
+            self._unwritten = pending
+            self._next_replay_at = now + REPLAY_INTERVAL_S
             self._fall_back_to_database(error)
+            return
+        self._unwritten = {}
 
     def _fall_back_to_database(self, error: Exception) -> None:
         if self._clock() >= self._database_checks_until:
