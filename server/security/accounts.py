@@ -113,8 +113,15 @@ class AccountService:
     # --- registration and verification -------------------------------------------------
 
     async def register(self, email: str, password: str, address: str) -> UserRecord:
-        normalized = normalize_email(email)
-        require_password_policy(password, normalized, "password")
+        problems = ViolationCollector()
+        try:
+            normalized = normalize_email(email)
+        except InvalidArgumentError as error:
+            problems.violations.extend(error.violations)
+            normalized = ""
+        for problem in password_problems(password, email=normalized):
+            problems.add("password", problem)
+        problems.raise_if_any()
         return await self.create_user(normalized, password, Role.USER, address=address,
                                       verified=False, actor_user_id=None)
 
@@ -160,15 +167,7 @@ class AccountService:
         normalized = normalize_email(email)
         if not password:
             raise InvalidArgumentError([FieldViolation("password", "is required")])
-        lock = await self._guard.check(normalized, address)
-        if lock is not None:
-            await self._audit.record(AuditEntry(
-                action="auth.login", outcome="failure", target=f"email:{normalized}",
-                source_address=address, detail=f"throttled ({lock.scope})"))
-            raise ResourceExhaustedError(
-                "too many failed logins; wait before trying again",
-                retry_after_s=lock.retry_after_s, quota_subject=f"login:{lock.scope}",
-                quota_description="failed logins per 15 minutes", reason="LOGIN_THROTTLED")
+        await self._refuse_if_throttled(normalized, address, action="auth.login")
         user = await self._users.get_by_email(normalized)
         matches, new_hash = False, None
         if user is not None and user.is_active:
@@ -194,6 +193,19 @@ class AccountService:
                 target=f"user:{user.id}", source_address=address,
                 detail="password re-hashed" if new_hash else ""), conn)
         return tokens, user
+
+    async def _refuse_if_throttled(self, email: str, address: str, *, action: str) -> None:
+        lock = await self._guard.check(email, address)
+        if lock is None:
+            return
+        await self._audit.record(AuditEntry(
+            action=action, outcome="failure", target=f"email:{email}", source_address=address,
+            detail=f"throttled ({lock.scope})"))
+        raise ResourceExhaustedError(
+            "too many failed password attempts; wait before trying again",
+            retry_after_s=lock.retry_after_s, quota_subject=f"login:{lock.scope}",
+            quota_description="failed password attempts per 15 minutes",
+            reason="LOGIN_THROTTLED")
 
     async def _start_session(self, conn: object, user: UserRecord, *,
                              family_id: str) -> SessionTokens:
@@ -311,6 +323,9 @@ class AccountService:
         user = await self._require_user(principal)
         if not current:
             raise InvalidArgumentError([FieldViolation("current_password", "is required")])
+        # Guessing the current password here counts, and is throttled, like failed logins.
+        await self._refuse_if_throttled(user.email, principal.address,
+                                        action="auth.change_password")
         matches, _ = await asyncio.to_thread(self._hasher.verify, current, user.password_hash)
         if not matches:
             await self._guard.record_failure(user.email, principal.address)
@@ -320,12 +335,14 @@ class AccountService:
                 detail="wrong current password"))
             raise InvalidArgumentError([FieldViolation("current_password", "is not correct")],
                                        reason="INVALID_CREDENTIALS")
+        await self._guard.record_success(user.email)
         require_password_policy(new, user.email, "new_password")
         new_hash = await asyncio.to_thread(self._hasher.hash, new)
         async with self._db.transaction() as conn:
             await self._users.update(conn, user.id, password_hash=new_hash)
             families = await self._sessions.revoke_all_for_user(
                 conn, user.id, keep_family=principal.session_id)
+            await self._resets.expire_all_for_user(conn, user.id)
             await self._audit.record(AuditEntry(
                 action="auth.change_password", outcome="success", actor_user_id=user.id,
                 target=f"user:{user.id}", source_address=principal.address,

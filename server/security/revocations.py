@@ -7,7 +7,10 @@ call checks with one MGET. When Redis cannot be read, or a revocation could
 not be written to it, the check goes to Postgres instead for one access-token
 lifetime, so no revoked token slips through in this process; and the entries it
 could not write are written once Redis answers again, so other processes, which
-never saw the outage, learn of them too.
+never saw the outage, learn of them too. A Redis that lost its data (restarted
+without persistence) is noticed by a marker key that records since when Redis
+has held the list: until one token lifetime has passed since then, every
+process checks Postgres.
 """
 
 import logging
@@ -26,6 +29,7 @@ log = logging.getLogger(__name__)
 KEY_PREFIX = "fh:deny"
 # While Redis is failing, how often a call may try again to hand it the unwritten entries.
 REPLAY_INTERVAL_S = 5.0
+SINCE_KEY = f"{KEY_PREFIX}:since"
 
 
 class RevocationList:
@@ -65,15 +69,22 @@ class RevocationList:
         if self._clock() < self._database_checks_until:
             return await self._revoked_in_database(claims)
         keys = [f"{KEY_PREFIX}:jti:{claims.token_id}", f"{KEY_PREFIX}:sid:{claims.session_id}",
-                f"{KEY_PREFIX}:user:{claims.user_id}"]
+                f"{KEY_PREFIX}:user:{claims.user_id}", SINCE_KEY]
         try:
-            token, session, user_cutoff = await self._redis.mget(keys)
+            token, session, user_cutoff, since = await self._redis.mget(keys)
+            if since is None:
+                # Empty (new, flushed or restarted) Redis: it holds no revocations yet.
+                await self._redis.set(SINCE_KEY, repr(self._clock()), nx=True)
         except RedisError as error:
             self._fall_back_to_database(error)
             return await self._revoked_in_database(claims)
         if token is not None or session is not None:
             return True
-        return user_cutoff is not None and claims.issued_at < float(user_cutoff)
+        if user_cutoff is not None and claims.issued_at < float(user_cutoff):
+            return True
+        if since is None or self._clock() - float(since) < self._access_ttl_s:
+            return await self._revoked_in_database(claims)
+        return False
 
     async def _write(self, entries: dict[str, str], ttl_s: int) -> None:
         expires_at = self._clock() + ttl_s

@@ -42,7 +42,9 @@ class AdminServicer(admin_pb2_grpc.AdminServiceServicer):
     async def ListUsers(self, request: admin_pb2.ListUsersRequest,
                         context: Context) -> admin_pb2.ListUsersResponse:
         problems = ViolationCollector()
-        if request.role != identity_pb2.ROLE_UNSPECIFIED and request.role not in ROLE_FROM_PROTO:
+        if request.role == identity_pb2.ROLE_GUEST:
+            problems.add("role", "guests are anonymous callers, not accounts")
+        elif request.role != identity_pb2.ROLE_UNSPECIFIED and request.role not in ROLE_FROM_PROTO:
             problems.add("role", f"{request.role} is not a known role")
         if request.activity not in _ACTIVITY:
             problems.add("activity", f"{request.activity} is not a known filter")

@@ -1,5 +1,6 @@
 """The `users` table."""
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -97,7 +98,11 @@ class UserRepository:
                      password_hash: str | None = None, role: Role | None = None,
                      is_active: bool | None = None, is_verified: bool | None = None,
                      revoke_tokens: bool = False, record_login: bool = False) -> UserRecord:
-        """Set the given fields; `revoke_tokens` invalidates access tokens issued until now."""
+        """Set the given fields; `revoke_tokens` invalidates access tokens issued until now.
+
+        "Now" is this process's clock, the same clock that stamps tokens' `iat`, so a skew
+        between the database and the application hosts cannot refuse fresh tokens.
+        """
         async with conn.cursor(row_factory=dict_row) as cursor:
             await cursor.execute(
                 f"""
@@ -106,7 +111,7 @@ class UserRepository:
                     role = coalesce(%(role)s, role),
                     is_active = coalesce(%(is_active)s, is_active),
                     is_verified = coalesce(%(is_verified)s, is_verified),
-                    tokens_valid_after = CASE WHEN %(revoke)s THEN clock_timestamp()
+                    tokens_valid_after = CASE WHEN %(revoke)s THEN to_timestamp(%(now)s)
                                               ELSE tokens_valid_after END,
                     last_login = CASE WHEN %(login)s THEN now() ELSE last_login END
                 WHERE id = %(id)s
@@ -114,7 +119,8 @@ class UserRepository:
                 """,  # noqa: S608
                 {"id": user_id, "password_hash": password_hash,
                  "role": role.value if role else None, "is_active": is_active,
-                 "is_verified": is_verified, "revoke": revoke_tokens, "login": record_login},
+                 "is_verified": is_verified, "revoke": revoke_tokens, "login": record_login,
+                 "now": time.time()},
             )
             row = await cursor.fetchone()
         assert row is not None, f"user {user_id} vanished inside its own transaction"

@@ -184,6 +184,14 @@ def test_register_refuses_a_malformed_email(auth, address: str) -> None:
     assert violated_fields(error) == ["email"]
 
 
+def test_register_reports_every_bad_field_at_once(auth, address: str) -> None:
+    error = rpc_error(auth.Register, auth_pb2.RegisterRequest(email="not-an-email",
+                                                              password="short"),
+                      metadata=call_metadata(address=address))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert sorted(violated_fields(error)) == ["email", "password"]
+
+
 def test_register_refuses_a_taken_email_whatever_its_case(auth, address: str) -> None:
     email = unique_email("dup")
     auth.Register(auth_pb2.RegisterRequest(email=email, password=strong_password()),
@@ -284,7 +292,8 @@ def test_login_accepts_the_email_in_any_case_and_spacing(
 
 
 def test_logout_revokes_the_access_token_and_its_refresh_token_only(
-        auth, channel: grpc.Channel, server: RunningServer, address: str) -> None:
+        auth, channel: grpc.Channel, server: RunningServer, seeded: Backends,
+        address: str) -> None:
     account = create_account(server)
     ending = login(channel, account, address=address).tokens
     other = login(channel, account, address=address).tokens
@@ -292,7 +301,14 @@ def test_logout_revokes_the_access_token_and_its_refresh_token_only(
     auth.Logout(auth_pb2.LogoutRequest(), metadata=call_metadata(token=ending.access_token))
 
     assert refused_token_reason(auth, ending.access_token) == "TOKEN_REVOKED"
-    refresh_error(auth, ending.refresh_token, address)
+    assert error_reason(refresh_error(auth, ending.refresh_token, address)) == \
+        "REFRESH_TOKEN_REVOKED"
+    # An ended session is no theft signal: nothing is reported as refresh-token reuse.
+    assert audit_rows(seeded.database_url, action="auth.refresh_token_reuse",
+                      target=f"session:{session_id(ending.access_token)}") == []
+    assert [row["actor"] for row in audit_rows(
+        seeded.database_url, action="auth.logout",
+        target=f"session:{session_id(ending.access_token)}")] == [account.id]
     # Another session of the same user goes on.
     assert get_me(auth, token=other.access_token).id == account.id
     auth.RefreshToken(auth_pb2.RefreshTokenRequest(refresh_token=other.refresh_token),
@@ -582,6 +598,28 @@ def test_change_password_ends_other_sessions_and_keeps_the_current_one(
     assert error_reason(login_error(auth, account.email, account.password, address)) \
         == "INVALID_CREDENTIALS"
     login(channel, Account(account.id, account.email, new_password), address=address)
+
+
+def test_change_password_is_throttled_like_login(
+        auth, channel: grpc.Channel, server: RunningServer, address: str) -> None:
+    account = create_account(server)
+    as_user = call_metadata(token=login(channel, account, address=address).tokens.access_token,
+                            address=address)
+    for attempt in range(5):
+        wrong = rpc_error(auth.ChangePassword, auth_pb2.ChangePasswordRequest(
+            current_password=f"Guess-number-{attempt}", new_password=strong_password()),
+            metadata=as_user)
+        assert violated_fields(wrong) == ["current_password"]
+    # Login is locked by now (the failures were recorded)...
+    assert error_reason(login_error(auth, account.email, account.password, address)) == \
+        "LOGIN_THROTTLED"
+
+    # ...and so must the same check through ChangePassword be.
+    sixth = rpc_error(auth.ChangePassword, auth_pb2.ChangePasswordRequest(
+        current_password=account.password, new_password=strong_password()), metadata=as_user)
+    assert sixth.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert error_reason(sixth) == "LOGIN_THROTTLED"
+    assert "RetryInfo" in status_details(sixth)
 
 
 # --- API keys --------------------------------------------------------------------------------
