@@ -13,6 +13,7 @@ from server.storage.migrations import apply_migrations
 from tests.support.services import (
     EventLoopThread,
     RunningServer,
+    free_port,
     recreate_database,
     start_test_server,
     test_backends,
@@ -69,6 +70,18 @@ def redis_client(backends: Backends) -> Iterator[Redis]:
 def clean_cache(redis_client: Redis) -> None:
     """Start the test with an empty cache (the tests own their Redis database)."""
     redis_client.flushdb()
+
+
+@pytest.fixture
+def server_without_redis(seeded: Backends) -> Iterator[RunningServer]:
+    """A server whose Redis URL points at a port where nothing listens."""
+    unreachable = Backends(database_url=seeded.database_url,
+                           redis_url=f"redis://127.0.0.1:{free_port()}/0")
+    loop = EventLoopThread()
+    running = start_test_server(unreachable, loop)
+    yield running
+    loop.run(running.app.stop(grace_s=1))
+    loop.close()
 
 
 @pytest.fixture(scope="session")

@@ -250,3 +250,19 @@ def test_bad_configuration_exits_2_naming_the_variable(tmp_path: Path, variable:
     assert "Traceback" not in stderr
     assert len(stderr.strip().splitlines()) == 1, stderr
 
+
+
+def test_production_mode_without_signing_keys_refuses_to_start(tmp_path: Path,
+                                                               seeded: Backends) -> None:
+    env = server_env(FINANCEHUB_ENV="production", DATABASE_URL=seeded.database_url,
+                     REDIS_URL=seeded.redis_url, FINANCEHUB_GRPC_PORT=str(free_port()),
+                     FINANCEHUB_AUTO_MIGRATE="false")
+    process = start_server(tmp_path, env)
+    try:
+        returncode = process.wait(timeout=30)
+    finally:
+        stop(process)
+    stderr = (tmp_path / "server.stderr").read_text(errors="replace")
+    assert returncode == 2, stderr
+    assert "configuration error" in stderr and "production" in stderr
+    assert "Traceback" not in stderr

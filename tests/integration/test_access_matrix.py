@@ -90,7 +90,7 @@ def test_the_matrix_has_methods_and_both_outcomes() -> None:
 
 @pytest.fixture(scope="module")
 def accounts(server: RunningServer) -> dict[Role, Account]:
-    return {role: create_account(server, role, f"matrix-{role.value}") for role in SIGNED_IN}
+    return {role: create_account(server, role, label=f"matrix-{role.value}") for role in SIGNED_IN}
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +272,7 @@ def tight_server(seeded: Backends) -> Iterator[RunningServer]:
 
 def test_successful_calls_carry_rate_limit_headers_that_count_down(
         tight_server: RunningServer) -> None:
-    account = create_account(tight_server, Role.USER, "headers")
+    account = create_account(tight_server, Role.USER, label="headers")
     with grpc.insecure_channel(tight_server.address) as tight:
         token = login(tight, account).tokens.access_token
         auth = auth_pb2_grpc.AuthServiceStub(tight)

@@ -14,7 +14,7 @@ import pytest
 from financehub.v1 import admin_pb2, admin_pb2_grpc, auth_pb2, auth_pb2_grpc, identity_pb2
 from server.domain.access import Role
 from server.storage.backends import Backends
-from tests.support.accounts import (
+from tests.support.identity import (
     Account,
     audit_rows,
     call_metadata,
@@ -23,6 +23,7 @@ from tests.support.accounts import (
     fetch_all,
     login,
     outbox_bodies,
+    rpc_error,
     status_details,
     strong_password,
     unique_address,
@@ -58,12 +59,6 @@ def admin_stub(channel: grpc.Channel) -> admin_pb2_grpc.AdminServiceStub:
 @pytest.fixture
 def auth(channel: grpc.Channel) -> auth_pb2_grpc.AuthServiceStub:
     return auth_pb2_grpc.AuthServiceStub(channel)
-
-
-def rpc_error(call, *args, **kwargs) -> grpc.RpcError:  # type: ignore[no-untyped-def]
-    with pytest.raises(grpc.RpcError) as caught:
-        call(*args, **kwargs)
-    return caught.value
 
 
 def walk_users(admin_stub, metadata, **filters) -> list[identity_pb2.User]:  # type: ignore[no-untyped-def]
@@ -116,7 +111,7 @@ def test_non_admins_are_refused(admin_stub, channel: grpc.Channel, server: Runni
 
 def test_list_users_pages_newest_first_without_duplicates(
         admin_stub, server: RunningServer, seeded: Backends, as_admin) -> None:
-    created = [create_account(server).id for _ in range(3)]
+    created = [create_account(server).user_id for _ in range(3)]
 
     users = walk_users(admin_stub, as_admin)
 
@@ -133,26 +128,26 @@ def test_list_users_filters_by_role_and_activity(
         admin_stub, server: RunningServer, seeded: Backends, as_admin) -> None:
     premium = create_account(server, Role.PREMIUM)
     retired = create_account(server)
-    admin_stub.DeactivateUser(admin_pb2.DeactivateUserRequest(user_id=retired.id),
+    admin_stub.DeactivateUser(admin_pb2.DeactivateUserRequest(user_id=retired.user_id),
                               metadata=as_admin)
 
     premiums = walk_users(admin_stub, as_admin, role=identity_pb2.ROLE_PREMIUM)
-    assert premium.id in {user.id for user in premiums}
+    assert premium.user_id in {user.id for user in premiums}
     assert {user.role for user in premiums} == {identity_pb2.ROLE_PREMIUM}
     assert len(premiums) == fetch_all(
         seeded.database_url, "SELECT count(*) AS n FROM users WHERE role = 'premium'")[0]["n"]
 
     inactive = walk_users(admin_stub, as_admin, activity=admin_pb2.ACTIVITY_FILTER_INACTIVE)
-    assert retired.id in {user.id for user in inactive}
+    assert retired.user_id in {user.id for user in inactive}
     assert not any(user.is_active for user in inactive)
     active = walk_users(admin_stub, as_admin, activity=admin_pb2.ACTIVITY_FILTER_ACTIVE)
-    assert retired.id not in {user.id for user in active}
-    assert premium.id in {user.id for user in active}
+    assert retired.user_id not in {user.id for user in active}
+    assert premium.user_id in {user.id for user in active}
     assert all(user.is_active for user in active)
 
     active_users = walk_users(admin_stub, as_admin, role=identity_pb2.ROLE_USER,
                               activity=admin_pb2.ACTIVITY_FILTER_ACTIVE)
-    assert retired.id not in {user.id for user in active_users}
+    assert retired.user_id not in {user.id for user in active_users}
     assert {(user.role, user.is_active) for user in active_users} == {
         (identity_pb2.ROLE_USER, True)}
 
@@ -168,10 +163,10 @@ def test_list_users_filters_by_role_and_activity(
 
 def test_get_user(admin_stub, server: RunningServer, as_admin) -> None:
     account = create_account(server, Role.PARTNER)
-    user = admin_stub.GetUser(admin_pb2.GetUserRequest(user_id=account.id),
+    user = admin_stub.GetUser(admin_pb2.GetUserRequest(user_id=account.user_id),
                               metadata=as_admin).user
     assert (user.id, user.email, user.role, user.rate_limit_tier) == (
-        account.id, account.email, identity_pb2.ROLE_PARTNER,
+        account.user_id, account.email, identity_pb2.ROLE_PARTNER,
         identity_pb2.RATE_LIMIT_TIER_PARTNER)
 
     missing = rpc_error(admin_stub.GetUser,
@@ -192,7 +187,7 @@ def test_set_user_role_applies_at_once_and_is_audited(
     tokens = login(channel, account, address=address).tokens
 
     user = admin_stub.SetUserRole(
-        admin_pb2.SetUserRoleRequest(user_id=account.id, role=identity_pb2.ROLE_PREMIUM),
+        admin_pb2.SetUserRoleRequest(user_id=account.user_id, role=identity_pb2.ROLE_PREMIUM),
         metadata=as_admin).user
     assert (user.role, user.rate_limit_tier) == (identity_pb2.ROLE_PREMIUM,
                                                  identity_pb2.RATE_LIMIT_TIER_PREMIUM)
@@ -208,9 +203,10 @@ def test_set_user_role_applies_at_once_and_is_audited(
     assert auth.GetMe(auth_pb2.GetMeRequest(), metadata=call_metadata(
         token=renewed.access_token)).user.role == identity_pb2.ROLE_PREMIUM
 
-    rows = audit_rows(seeded.database_url, action="admin.set_role", target=f"user:{account.id}")
+    rows = audit_rows(seeded.database_url, action="admin.set_role",
+                      target=f"user:{account.user_id}")
     assert [(r["actor"], r["source_address"], r["outcome"], r["detail"]) for r in rows] == [
-        (admin.id, address, "success", "user -> premium")]
+        (admin.user_id, address, "success", "user -> premium")]
 
 
 @pytest.mark.parametrize("role", [identity_pb2.ROLE_GUEST, identity_pb2.ROLE_UNSPECIFIED, 99])
@@ -218,25 +214,27 @@ def test_set_user_role_refuses_roles_that_cannot_be_held(
         admin_stub, server: RunningServer, as_admin, role: int) -> None:
     account = create_account(server)
     error = rpc_error(admin_stub.SetUserRole,
-                      admin_pb2.SetUserRoleRequest(user_id=account.id, role=role),
+                      admin_pb2.SetUserRoleRequest(user_id=account.user_id, role=role),
                       metadata=as_admin)
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violated_fields(error) == ["role"]
-    assert admin_stub.GetUser(admin_pb2.GetUserRequest(user_id=account.id),
+    assert admin_stub.GetUser(admin_pb2.GetUserRequest(user_id=account.user_id),
                               metadata=as_admin).user.role == identity_pb2.ROLE_USER
 
 
 def test_admins_cannot_change_their_own_role_or_deactivate_themselves(
         admin_stub, admin: Account, as_admin) -> None:
     error = rpc_error(admin_stub.SetUserRole,
-                      admin_pb2.SetUserRoleRequest(user_id=admin.id, role=identity_pb2.ROLE_USER),
+                      admin_pb2.SetUserRoleRequest(user_id=admin.user_id,
+                                                   role=identity_pb2.ROLE_USER),
                       metadata=as_admin)
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_reason(error) == "SELF_ROLE_CHANGE"
-    error = rpc_error(admin_stub.DeactivateUser, admin_pb2.DeactivateUserRequest(user_id=admin.id),
+    error = rpc_error(admin_stub.DeactivateUser,
+                      admin_pb2.DeactivateUserRequest(user_id=admin.user_id),
                       metadata=as_admin)
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert admin_stub.GetUser(admin_pb2.GetUserRequest(user_id=admin.id),
+    assert admin_stub.GetUser(admin_pb2.GetUserRequest(user_id=admin.user_id),
                               metadata=as_admin).user.role == identity_pb2.ROLE_ADMIN
 
 
@@ -255,9 +253,9 @@ def test_deactivate_user_stops_logins_sessions_and_api_keys_at_once(
     secret = auth.CreateApiKey(auth_pb2.CreateApiKeyRequest(name="bot"),
                                metadata=call_metadata(token=tokens.access_token)).secret
     assert auth.GetMe(auth_pb2.GetMeRequest(),
-                      metadata=call_metadata(api_key=secret)).user.id == account.id
+                      metadata=call_metadata(api_key=secret)).user.id == account.user_id
 
-    user = admin_stub.DeactivateUser(admin_pb2.DeactivateUserRequest(user_id=account.id),
+    user = admin_stub.DeactivateUser(admin_pb2.DeactivateUserRequest(user_id=account.user_id),
                                      metadata=as_admin).user
     assert not user.is_active
 
@@ -269,6 +267,13 @@ def test_deactivate_user_stops_logins_sessions_and_api_keys_at_once(
 
     assert refused(token=tokens.access_token) == "TOKEN_REVOKED"
     assert refused(api_key=secret) == "API_KEY_REVOKED"
+    # Revoked in the records too, not only refused because the owner is inactive.
+    assert fetch_all(seeded.database_url,
+                     "SELECT revoked_at IS NOT NULL AS revoked FROM api_keys WHERE user_id = %s",
+                     (account.user_id,)) == [{"revoked": True}]
+    assert fetch_all(seeded.database_url,
+                     "SELECT bool_and(revoked_at IS NOT NULL) AS revoked FROM refresh_tokens "
+                     "WHERE user_id = %s", (account.user_id,)) == [{"revoked": True}]
     error = rpc_error(auth.RefreshToken,
                       auth_pb2.RefreshTokenRequest(refresh_token=tokens.refresh_token),
                       metadata=call_metadata(address=address))
@@ -285,9 +290,9 @@ def test_deactivate_user_stops_logins_sessions_and_api_keys_at_once(
     assert error_reason(deactivated) == "INVALID_CREDENTIALS"
 
     rows = audit_rows(seeded.database_url, action="admin.deactivate_user",
-                      target=f"user:{account.id}")
+                      target=f"user:{account.user_id}")
     assert [(r["actor"], r["source_address"], r["outcome"]) for r in rows] == [
-        (admin.id, address, "success")]
+        (admin.user_id, address, "success")]
 
 
 # --- audit trail and outbox -----------------------------------------------------------------
@@ -298,22 +303,22 @@ def test_list_audit_events_filters_by_action_and_actor_and_paginates(
     targets = [create_account(server) for _ in range(3)]
     for account in targets:
         admin_stub.SetUserRole(
-            admin_pb2.SetUserRoleRequest(user_id=account.id, role=identity_pb2.ROLE_PARTNER),
+            admin_pb2.SetUserRoleRequest(user_id=account.user_id, role=identity_pb2.ROLE_PARTNER),
             metadata=as_admin)
 
     events, token = [], ""
     while True:
         page = admin_stub.ListAuditEvents(
             admin_pb2.ListAuditEventsRequest(page_size=1, page_token=token,
-                                             action="admin.set_role", actor_user_id=admin.id),
+                                             action="admin.set_role", actor_user_id=admin.user_id),
             metadata=as_admin)
         assert len(page.events) <= 1
         events.extend(page.events)
         token = page.next_page_token
         if not token:
             break
-    assert [event.target for event in events] == [f"user:{a.id}" for a in reversed(targets)]
-    assert all(event.action == "admin.set_role" and event.actor_user_id == admin.id
+    assert [event.target for event in events] == [f"user:{a.user_id}" for a in reversed(targets)]
+    assert all(event.action == "admin.set_role" and event.actor_user_id == admin.user_id
                and event.source_address == address
                and event.outcome == admin_pb2.AUDIT_OUTCOME_SUCCESS
                and event.detail == "user -> partner" for event in events)
@@ -324,7 +329,7 @@ def test_list_audit_events_filters_by_action_and_actor_and_paginates(
         admin_pb2.ListAuditEventsRequest(page_size=1000, action="auth.login"),
         metadata=as_admin).events
     assert logins and {event.action for event in logins} == {"auth.login"}
-    assert any(event.actor_user_id == admin.id and event.source_address == address
+    assert any(event.actor_user_id == admin.user_id and event.source_address == address
                for event in logins)
 
 
@@ -382,7 +387,7 @@ def test_cli_creates_an_admin_who_can_sign_in(
     assert email.lower() in result.stdout and "admin" in result.stdout
     assert password not in result.stdout + result.stderr
 
-    signed_in = login(channel, Account("", email.lower(), password),
+    signed_in = login(channel, Account("", email.lower(), password, Role.ADMIN),
                       address=unique_address())
     assert signed_in.user.role == identity_pb2.ROLE_ADMIN and signed_in.user.is_verified
     # A working admin: the token passes AdminService's permission check.
@@ -397,6 +402,21 @@ def test_cli_refuses_a_weak_password_and_creates_nothing(seeded: Backends) -> No
     assert "refused: password:" in result.stderr
     assert "at least 12 characters" in result.stderr
     assert fetch_all(seeded.database_url, "SELECT 1 FROM users WHERE email = %s", (email,)) == []
+
+
+def test_cli_refuses_a_taken_email_and_an_unknown_role(
+        server: RunningServer, seeded: Backends) -> None:
+    existing = create_account(server)
+    result = cli(seeded, "create-user", existing.email.upper(), "--role", "admin",
+                 password=strong_password())
+    assert result.returncode == 1
+    assert "refused:" in result.stderr and "already exists" in result.stderr
+    assert fetch_all(seeded.database_url, "SELECT role FROM users WHERE email = %s",
+                     (existing.email,)) == [{"role": "user"}]
+
+    guest = cli(seeded, "create-user", unique_email("g"), "--role", "guest",
+                password=strong_password())
+    assert guest.returncode == 2 and "invalid choice: 'guest'" in guest.stderr
 
 
 def test_cli_takes_no_password_argument(seeded: Backends) -> None:

@@ -18,8 +18,9 @@ from google.protobuf import timestamp_pb2
 from pythonjsonlogger.json import JsonFormatter
 
 from financehub.v1 import auth_pb2, auth_pb2_grpc, identity_pb2
+from server.domain.access import Role
 from server.storage.backends import Backends
-from tests.support.accounts import (
+from tests.support.identity import (
     Account,
     audit_rows,
     call_metadata,
@@ -29,6 +30,7 @@ from tests.support.accounts import (
     fetch_all,
     login,
     outbox_bodies,
+    rpc_error,
     sha256_hex,
     status_details,
     strong_password,
@@ -37,7 +39,7 @@ from tests.support.accounts import (
     unique_email,
     violated_fields,
 )
-from tests.support.services import EventLoopThread, RunningServer, free_port, start_test_server
+from tests.support.services import EventLoopThread, RunningServer, start_test_server
 
 ACCESS_TTL = timedelta(minutes=15)
 REFRESH_TTL = timedelta(days=30)
@@ -61,12 +63,6 @@ def address() -> str:
 
 def as_datetime(stamp: timestamp_pb2.Timestamp) -> datetime:
     return stamp.ToDatetime(tzinfo=UTC)
-
-
-def rpc_error(call, *args, **kwargs) -> grpc.RpcError:  # type: ignore[no-untyped-def]
-    with pytest.raises(grpc.RpcError) as caught:
-        call(*args, **kwargs)
-    return caught.value
 
 
 def get_me(auth: auth_pb2_grpc.AuthServiceStub, **credentials: str) -> identity_pb2.User:
@@ -224,19 +220,20 @@ def test_login_returns_a_bearer_pair_with_the_documented_lifetimes_and_records_t
             <= after + ACCESS_TTL + slack)
     assert (before + REFRESH_TTL - slack <= as_datetime(tokens.refresh_token_expire_time)
             <= after + REFRESH_TTL + slack)
-    assert response.user.id == account.id
+    assert response.user.id == account.user_id
     assert before - slack <= as_datetime(response.user.last_login_time) <= after + slack
     row = fetch_all(seeded.database_url, "SELECT last_login FROM users WHERE id = %s",
-                    (account.id,))[0]
+                    (account.user_id,))[0]
     assert row["last_login"] is not None and before - slack <= row["last_login"] <= after + slack
 
     me = get_me(auth, token=tokens.access_token)
-    assert (me.id, me.email, me.role) == (account.id, account.email, identity_pb2.ROLE_USER)
+    assert (me.id, me.email, me.role) == (account.user_id, account.email, identity_pb2.ROLE_USER)
     stored = fetch_all(seeded.database_url,
-                       "SELECT token_hash FROM refresh_tokens WHERE user_id = %s", (account.id,))
+                       "SELECT token_hash FROM refresh_tokens WHERE user_id = %s",
+                       (account.user_id,))
     assert stored == [{"token_hash": sha256_hex(tokens.refresh_token)}]  # hashed, never clear
     claims = jwt.decode(tokens.access_token, options={"verify_signature": False})
-    assert claims["sub"] == account.id and claims["role"] == "user"
+    assert claims["sub"] == account.user_id and claims["role"] == "user"
 
 
 def test_refresh_rotates_and_a_replayed_refresh_token_ends_the_session(
@@ -251,7 +248,7 @@ def test_refresh_rotates_and_a_replayed_refresh_token_ends_the_session(
     assert second.refresh_token != first.refresh_token
     assert second.access_token != first.access_token
     assert session_id(second.access_token) == session_id(first.access_token)
-    assert get_me(auth, token=second.access_token).id == account.id
+    assert get_me(auth, token=second.access_token).id == account.user_id
 
     reused = refresh_error(auth, first.refresh_token, address)
     assert error_reason(reused) == "REFRESH_TOKEN_REUSED"
@@ -262,7 +259,7 @@ def test_refresh_rotates_and_a_replayed_refresh_token_ends_the_session(
     rows = audit_rows(seeded.database_url, action="auth.refresh_token_reuse",
                       target=f"session:{session_id(first.access_token)}")
     assert rows, "no audit row for the reused refresh token"
-    assert rows[0]["actor"] == account.id
+    assert rows[0]["actor"] == account.user_id
     assert rows[0]["source_address"] == address
     assert rows[0]["outcome"] == "failure"
 
@@ -287,8 +284,9 @@ def test_refresh_refuses_an_expired_token(
 def test_login_accepts_the_email_in_any_case_and_spacing(
         channel: grpc.Channel, server: RunningServer, address: str) -> None:
     account = create_account(server)
-    shouted = Account(account.id, f"  {account.email.upper()} ", account.password)
-    assert login(channel, shouted, address=address).user.id == account.id
+    shouted = Account(account.user_id, f"  {account.email.upper()} ", account.password,
+                      account.role)
+    assert login(channel, shouted, address=address).user.id == account.user_id
 
 
 def test_logout_revokes_the_access_token_and_its_refresh_token_only(
@@ -308,9 +306,9 @@ def test_logout_revokes_the_access_token_and_its_refresh_token_only(
                       target=f"session:{session_id(ending.access_token)}") == []
     assert [row["actor"] for row in audit_rows(
         seeded.database_url, action="auth.logout",
-        target=f"session:{session_id(ending.access_token)}")] == [account.id]
+        target=f"session:{session_id(ending.access_token)}")] == [account.user_id]
     # Another session of the same user goes on.
-    assert get_me(auth, token=other.access_token).id == account.id
+    assert get_me(auth, token=other.access_token).id == account.user_id
     auth.RefreshToken(auth_pb2.RefreshTokenRequest(refresh_token=other.refresh_token),
                       metadata=call_metadata(address=address))
 
@@ -327,7 +325,7 @@ def test_logout_with_an_api_key_is_a_failed_precondition(
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     assert error_reason(error) == "NOT_A_SESSION"
-    assert get_me(auth, api_key=secret).id == account.id  # the key still works
+    assert get_me(auth, api_key=secret).id == account.user_id  # the key still works
 
 
 def test_get_me_needs_credentials(auth) -> None:
@@ -414,14 +412,14 @@ def test_five_failures_throttle_the_account_even_for_the_right_password(
     assert timedelta(0) < delay <= timedelta(seconds=1)
     assert details["QuotaFailure"].violations[0].subject == "login:account"
     # The lock is per account: the same address still signs in someone else.
-    assert login(channel, bystander, address=address).user.id == bystander.id
+    assert login(channel, bystander, address=address).user.id == bystander.user_id
     # ...and from elsewhere the victim is still locked (the account, not the address).
     elsewhere = login_error(auth, victim.email, victim.password, unique_address())
     assert error_reason(elsewhere) == "LOGIN_THROTTLED"
 
-    failures = audit_rows(seeded.database_url, action="auth.login", target=f"user:{victim.id}")
+    failures = audit_rows(seeded.database_url, action="auth.login", target=f"user:{victim.user_id}")
     assert [row["outcome"] for row in failures] == ["failure"] * 5
-    assert all(row["source_address"] == address and row["actor"] == victim.id
+    assert all(row["source_address"] == address and row["actor"] == victim.user_id
                for row in failures)
     throttled_rows = audit_rows(seeded.database_url, action="auth.login",
                                 target=f"email:{victim.email}")
@@ -434,7 +432,7 @@ def test_twenty_failures_from_one_address_throttle_every_account_from_it(
     for _ in range(19):  # distinct unknown accounts, so no account lock interferes
         error = login_error(auth, unique_email("spray"), "Spray-password-123", address)
         assert error_reason(error) == "INVALID_CREDENTIALS"
-    assert login(channel, account, address=address).user.id == account.id  # below the limit
+    assert login(channel, account, address=address).user.id == account.user_id  # below the limit
 
     login_error(auth, unique_email("spray"), "Spray-password-123", address)  # the 20th
 
@@ -445,7 +443,7 @@ def test_twenty_failures_from_one_address_throttle_every_account_from_it(
     assert details["QuotaFailure"].violations[0].subject == "login:address"
     assert "RetryInfo" in details
     # Another address is not affected.
-    assert login(channel, account, address=unique_address()).user.id == account.id
+    assert login(channel, account, address=unique_address()).user.id == account.user_id
 
 
 def test_login_audit_rows_record_outcome_actor_and_source_address(
@@ -457,9 +455,9 @@ def test_login_audit_rows_record_outcome_actor_and_source_address(
     stranger = unique_email("stranger")
     login_error(auth, stranger, "Not-the-password-1", address)
 
-    rows = audit_rows(seeded.database_url, action="auth.login", target=f"user:{account.id}")
+    rows = audit_rows(seeded.database_url, action="auth.login", target=f"user:{account.user_id}")
     assert [(r["outcome"], r["actor"], r["source_address"]) for r in rows] == [
-        ("failure", account.id, address), ("success", account.id, address)]
+        ("failure", account.user_id, address), ("success", account.user_id, address)]
     unknown_rows = audit_rows(seeded.database_url, action="auth.login", target=f"email:{stranger}")
     assert [(r["outcome"], r["actor"], r["source_address"]) for r in unknown_rows] == [
         ("failure", None, address)]
@@ -500,7 +498,7 @@ def test_password_reset_is_single_use_and_ends_every_session(
     row = fetch_all(seeded.database_url,
                     "SELECT user_id::text AS user_id, expires_at - created_at AS ttl "
                     "FROM password_reset_tokens WHERE token_hash = %s", (sha256_hex(token),))
-    assert row == [{"user_id": account.id, "ttl": timedelta(minutes=30)}]
+    assert row == [{"user_id": account.user_id, "ttl": timedelta(minutes=30)}]
 
     weak = rpc_error(auth.ResetPassword,
                      auth_pb2.ResetPasswordRequest(token=token, new_password="short"),
@@ -516,9 +514,9 @@ def test_password_reset_is_single_use_and_ends_every_session(
     refresh_error(auth, session.refresh_token, address)
     old = login_error(auth, account.email, account.password, address)
     assert error_reason(old) == "INVALID_CREDENTIALS"
-    renewed = Account(account.id, account.email, new_password)
+    renewed = Account(account.user_id, account.email, new_password, account.role)
     fresh = login(channel, renewed, address=address).tokens
-    assert get_me(auth, token=fresh.access_token).id == account.id
+    assert get_me(auth, token=fresh.access_token).id == account.user_id
 
     again = rpc_error(auth.ResetPassword,
                       auth_pb2.ResetPasswordRequest(token=token, new_password=strong_password()),
@@ -545,7 +543,8 @@ def test_a_reset_voids_the_other_outstanding_reset_tokens(
 
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violated_fields(error) == ["token"]
-    login(channel, Account(account.id, account.email, new_password), address=address)
+    login(channel, Account(account.user_id, account.email, new_password, account.role),
+          address=address)
 
 
 def test_an_expired_reset_token_is_refused(
@@ -563,7 +562,7 @@ def test_an_expired_reset_token_is_refused(
 
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violated_fields(error) == ["token"]
-    assert login(channel, account, address=address).user.id == account.id  # unchanged
+    assert login(channel, account, address=address).user.id == account.user_id  # unchanged
 
 
 def test_change_password_ends_other_sessions_and_keeps_the_current_one(
@@ -592,12 +591,13 @@ def test_change_password_ends_other_sessions_and_keeps_the_current_one(
 
     refresh_error(auth, other.refresh_token, address)
     assert refused_token_reason(auth, other.access_token) == "TOKEN_REVOKED"
-    assert get_me(auth, token=current.access_token).id == account.id
+    assert get_me(auth, token=current.access_token).id == account.user_id
     auth.RefreshToken(auth_pb2.RefreshTokenRequest(refresh_token=current.refresh_token),
                       metadata=call_metadata(address=address))
     assert error_reason(login_error(auth, account.email, account.password, address)) \
         == "INVALID_CREDENTIALS"
-    login(channel, Account(account.id, account.email, new_password), address=address)
+    login(channel, Account(account.user_id, account.email, new_password, account.role),
+          address=address)
 
 
 def test_change_password_is_throttled_like_login(
@@ -647,10 +647,10 @@ def test_api_key_is_shown_once_stored_hashed_and_replayed_by_request_id(
     assert replay.api_key.id == created.api_key.id
     assert replay.secret == ""
     assert fetch_all(seeded.database_url, "SELECT count(*) AS n FROM api_keys WHERE user_id = %s",
-                     (account.id,)) == [{"n": 1}]
+                     (account.user_id,)) == [{"n": 1}]
 
     me = get_me(auth, api_key=secret)
-    assert me.id == account.id
+    assert me.id == account.user_id
     listed = auth.ListApiKeys(auth_pb2.ListApiKeysRequest(),
                               metadata=call_metadata(token=token)).api_keys
     assert [key.id for key in listed] == [created.api_key.id]
@@ -659,7 +659,7 @@ def test_api_key_is_shown_once_stored_hashed_and_replayed_by_request_id(
     rows = audit_rows(seeded.database_url, action="api_key.create",
                       target=f"api_key:{created.api_key.id}")
     assert [(r["actor"], r["source_address"], r["outcome"]) for r in rows] == [
-        (account.id, address, "success")]
+        (account.user_id, address, "success")]
     assert secret not in rows[0]["detail"]
 
 
@@ -702,7 +702,7 @@ def test_revoking_someone_elses_key_is_not_found_and_revoking_ones_own_stops_it(
                         metadata=call_metadata(token=intruder_token))
     assert foreign.code() == missing.code() == grpc.StatusCode.NOT_FOUND
     assert error_reason(foreign) == error_reason(missing) == "API_KEY_NOT_FOUND"
-    assert get_me(auth, api_key=created.secret).id == owner.id  # untouched
+    assert get_me(auth, api_key=created.secret).id == owner.user_id  # untouched
 
     revoked = auth.RevokeApiKey(auth_pb2.RevokeApiKeyRequest(key_id=key_id),
                                 metadata=call_metadata(token=owner_token, address=address))
@@ -714,7 +714,7 @@ def test_revoking_someone_elses_key_is_not_found_and_revoking_ones_own_stops_it(
 
     rows = audit_rows(seeded.database_url, action="api_key.revoke", target=f"api_key:{key_id}")
     assert [(r["actor"], r["source_address"], r["outcome"]) for r in rows] == [
-        (owner.id, address, "success")]
+        (owner.user_id, address, "success")]
 
     malformed = rpc_error(auth.RevokeApiKey, auth_pb2.RevokeApiKeyRequest(key_id="nope"),
                           metadata=call_metadata(token=owner_token))
@@ -740,7 +740,7 @@ def test_api_key_expiry_must_be_future_and_an_expired_key_is_refused(
     created = auth.CreateApiKey(auth_pb2.CreateApiKeyRequest(name="soon", expire_time=future),
                                 metadata=call_metadata(token=token))
     assert created.api_key.expire_time.seconds == future.seconds
-    assert get_me(auth, api_key=created.secret).id == account.id
+    assert get_me(auth, api_key=created.secret).id == account.user_id
     execute(seeded.database_url,
             "UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = %s",
             (created.api_key.id,))
@@ -772,7 +772,7 @@ def test_jwks_publishes_the_key_that_verifies_login_tokens(
     public_key = jwt.PyJWK(members).key
     claims = jwt.decode(access_token, public_key, algorithms=[jwk.alg],
                         audience="financehub-api", issuer="https://financehub.sa")
-    assert claims["sub"] == account.id
+    assert claims["sub"] == account.user_id
     assert not any(key.kty == "oct" for key in keys)  # never a shared secret
 
 
@@ -788,7 +788,7 @@ def test_no_password_token_or_key_reaches_the_logs(
                   metadata=call_metadata(address=address))
     verification = token_in(outbox_bodies(seeded.database_url, email)[0])
     auth.VerifyEmail(auth_pb2.VerifyEmailRequest(token=verification))
-    account = Account("", email, password)
+    account = Account("", email, password, Role.USER)
     login_error(auth, email, password + "-wrong", address)
     tokens = login(channel, account, address=address).tokens
     renewed = auth.RefreshToken(auth_pb2.RefreshTokenRequest(refresh_token=tokens.refresh_token),
@@ -824,16 +824,6 @@ def test_no_password_token_or_key_reaches_the_logs(
 # --- Redis unreachable ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def server_without_redis(seeded: Backends) -> Iterator[RunningServer]:
-    unreachable = Backends(database_url=seeded.database_url,
-                           redis_url=f"redis://127.0.0.1:{free_port()}/0")
-    loop = EventLoopThread()
-    running = start_test_server(unreachable, loop)
-    yield running
-    loop.run(running.app.stop(grace_s=1))
-    loop.close()
-
 
 def test_sessions_revocation_and_throttling_work_without_redis(
         server_without_redis: RunningServer) -> None:
@@ -843,12 +833,12 @@ def test_sessions_revocation_and_throttling_work_without_redis(
         auth = auth_pb2_grpc.AuthServiceStub(channel)
         ending = login(channel, account, address=address).tokens
         other = login(channel, account, address=address).tokens
-        assert get_me(auth, token=ending.access_token).id == account.id
+        assert get_me(auth, token=ending.access_token).id == account.user_id
 
         auth.Logout(auth_pb2.LogoutRequest(), metadata=call_metadata(token=ending.access_token))
         # The deny-list cannot be written to Redis: Postgres answers instead.
         assert refused_token_reason(auth, ending.access_token) == "TOKEN_REVOKED"
-        assert get_me(auth, token=other.access_token).id == account.id
+        assert get_me(auth, token=other.access_token).id == account.user_id
 
         for _ in range(5):
             assert error_reason(login_error(auth, account.email, "Wrong-password-12",

@@ -1,14 +1,12 @@
 """Redis cache-aside: hits never reach Postgres; Redis down never fails a call."""
 
-from collections.abc import Iterator
 
 import grpc
 import pytest
 from redis import Redis
 
 from financehub.v1 import charts_pb2, charts_pb2_grpc, market_pb2, market_pb2_grpc
-from server.storage.backends import Backends
-from tests.support.services import EventLoopThread, RunningServer, free_port, start_test_server
+from tests.support.services import RunningServer
 
 
 def test_get_ticker_hit_is_served_without_touching_postgres(
@@ -59,17 +57,6 @@ def test_not_found_is_not_cached(server: RunningServer, channel: grpc.Channel,
         market.GetTicker(market_pb2.GetTickerRequest(symbol="9998"))
     assert list(redis_client.scan_iter("fh:v1:*")) == []
 
-
-@pytest.fixture
-def server_without_redis(seeded: Backends) -> Iterator[RunningServer]:
-    """A server whose Redis URL points at a port where nothing listens."""
-    unreachable = Backends(database_url=seeded.database_url,
-                           redis_url=f"redis://127.0.0.1:{free_port()}/0")
-    loop = EventLoopThread()
-    running = start_test_server(unreachable, loop)
-    yield running
-    loop.run(running.app.stop(grace_s=1))
-    loop.close()
 
 
 def test_calls_succeed_from_postgres_when_redis_is_unreachable(

@@ -9,7 +9,7 @@ from google.type import date_pb2
 
 from financehub.v1 import charts_pb2, charts_pb2_grpc, securities_pb2
 from server.ingest.reference import DAILY_PRICE_FILES
-from tests.integration.test_market_rpcs import status_details
+from tests.support.identity import status_details
 from tests.support.real_bars import by_hand, calendar_month, daily_rows, tadawul_week
 
 

@@ -4,26 +4,10 @@ import csv
 
 import grpc
 import pytest
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 from financehub.v1 import market_pb2, market_pb2_grpc, securities_pb2
 from server.ingest.reference import COMPANIES_FILE
-
-
-def status_details(error: grpc.RpcError) -> dict[str, object]:
-    """The rich error details of a failed call, keyed by their type name."""
-    status = rpc_status.from_call(error)
-    assert status is not None, "the error carries no google.rpc.Status"
-    found: dict[str, object] = {}
-    for detail in status.details:
-        for kind in (error_details_pb2.ErrorInfo, error_details_pb2.BadRequest,
-                     error_details_pb2.ResourceInfo):
-            if detail.Is(kind.DESCRIPTOR):
-                message = kind()
-                detail.Unpack(message)
-                found[kind.DESCRIPTOR.name] = message
-    return found
+from tests.support.identity import status_details
 
 
 @pytest.fixture

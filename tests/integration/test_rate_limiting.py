@@ -26,7 +26,7 @@ from financehub.v1 import (
 )
 from server.domain.access import Role
 from server.storage.backends import Backends
-from tests.support.accounts import (
+from tests.support.identity import (
     call_metadata,
     create_account,
     headers,
@@ -79,15 +79,18 @@ def refused(call, request, metadata: list[tuple[str, str]]) -> grpc.RpcError:  #
     return error
 
 
-def assert_rate_limited(error: grpc.RpcError, *, limit: int, tier: str,
-                        retry_s: float) -> None:
+def assert_rate_limited(error: grpc.RpcError, *, limit: int, tier: str, retry_s: float,
+                        elapsed_s: float | None = None) -> None:
+    """`retry_s`: the wait a burst spent at once would get; whatever refilled during the
+    burst (`elapsed_s` of it, when measured) shortens it."""
     details = status_details(error)
     info = details["ErrorInfo"]
     assert info.reason == "RATE_LIMIT_EXCEEDED"
     assert info.domain == "financehub.sa"
     assert (info.metadata["tier"], info.metadata["limit"]) == (tier, str(limit))
     delay = details["RetryInfo"].retry_delay.ToTimedelta()
-    assert timedelta(seconds=retry_s * 0.75) < delay <= timedelta(seconds=retry_s), delay
+    shortest = retry_s - elapsed_s - 0.05 if elapsed_s is not None else 0.0
+    assert timedelta(seconds=max(shortest, 0.0)) < delay <= timedelta(seconds=retry_s), delay
     violations = details["QuotaFailure"].violations
     assert len(violations) == 1 and f"{limit} request units per minute" in \
         violations[0].description
@@ -99,6 +102,7 @@ def assert_rate_limited(error: grpc.RpcError, *, limit: int, tier: str,
 def test_the_31st_guest_call_is_the_first_refused_with_retry_info(
         limited_channel: grpc.Channel) -> None:
     # No forwarded address: the budget is the socket peer's (127.0.0.1).
+    started = time.monotonic()
     seen = [ticker_headers(limited_channel, []) for _ in range(GUEST_LIMIT)]
 
     assert {h["x-ratelimit-limit"] for h in seen} == {str(GUEST_LIMIT)}
@@ -108,7 +112,8 @@ def test_the_31st_guest_call_is_the_first_refused_with_retry_info(
     assert all(h.get("x-request-id") for h in seen)
 
     error = refused(market_pb2_grpc.MarketServiceStub(limited_channel).GetTicker, TICKER, [])
-    assert_rate_limited(error, limit=GUEST_LIMIT, tier="guest", retry_s=60 / GUEST_LIMIT)
+    assert_rate_limited(error, limit=GUEST_LIMIT, tier="guest", retry_s=60 / GUEST_LIMIT,
+                        elapsed_s=time.monotonic() - started)
     assert status_details(error)["QuotaFailure"].violations[0].subject == "guest"
 
 
@@ -167,7 +172,7 @@ def test_a_signed_in_user_has_a_standard_budget_of_their_own(
     assert STANDARD_LIMIT <= allowed <= STANDARD_LIMIT + int(refilled) + 1, (allowed, refilled)
     assert_rate_limited(error, limit=STANDARD_LIMIT, tier="standard",
                         retry_s=60 / STANDARD_LIMIT)
-    assert status_details(error)["QuotaFailure"].violations[0].subject == f"user:{account.id}"
+    assert status_details(error)["QuotaFailure"].violations[0].subject == f"user:{account.user_id}"
 
 
 def test_health_checks_are_never_limited(limited_channel: grpc.Channel) -> None:
@@ -203,7 +208,7 @@ def test_admins_go_through_the_limiter_with_an_unlimited_tier(
     assert limit - 2 <= int(after["x-ratelimit-remaining"]) <= limit - 1
     assert after["x-ratelimit-limit"] == str(limit)
     assert auth_pb2_grpc.AuthServiceStub(limited_channel).GetMe(
-        auth_pb2.GetMeRequest(), metadata=as_admin).user.id == admin.id
+        auth_pb2.GetMeRequest(), metadata=as_admin).user.id == admin.user_id
 
 
 @pytest.fixture
@@ -250,3 +255,28 @@ def test_failed_calls_carry_the_rate_limit_headers_and_spend_the_budget(
         str(GUEST_LIMIT), str(GUEST_LIMIT - 1))
     assert ticker_headers(limited_channel, metadata)["x-ratelimit-remaining"] == str(
         GUEST_LIMIT - 2)
+
+
+def test_calls_refused_for_credentials_are_charged_and_carry_the_headers(
+        limited_channel: grpc.Channel) -> None:
+    address = unique_address()
+    auth = auth_pb2_grpc.AuthServiceStub(limited_channel)
+    remaining = []
+    for metadata in (call_metadata(address=address),  # no credentials at all
+                     call_metadata(token="not.a.jwt", address=address),
+                     call_metadata(api_key="fhp_" + "0" * 40, address=address)):
+        with pytest.raises(grpc.RpcError) as caught:
+            auth.GetMe(auth_pb2.GetMeRequest(), metadata=metadata)
+        assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+        trailing = headers(caught.value.trailing_metadata())
+        assert trailing["x-ratelimit-limit"] == str(GUEST_LIMIT)
+        remaining.append(int(trailing["x-ratelimit-remaining"]))
+    assert remaining == [GUEST_LIMIT - 1, GUEST_LIMIT - 2, GUEST_LIMIT - 3]
+    # Hammering with bad keys spends the address's budget like any other call.
+    for _ in range(GUEST_LIMIT - 3):
+        with pytest.raises(grpc.RpcError):
+            auth.GetMe(auth_pb2.GetMeRequest(),
+                       metadata=call_metadata(api_key="fhp_" + "1" * 40, address=address))
+    error = refused(market_pb2_grpc.MarketServiceStub(limited_channel).GetTicker, TICKER,
+                    call_metadata(address=address))
+    assert status_details(error)["ErrorInfo"].reason == "RATE_LIMIT_EXCEEDED"

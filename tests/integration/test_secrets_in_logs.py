@@ -115,7 +115,7 @@ def test_no_secret_reaches_the_logs_and_the_access_log_names_callers_by_id(
     auth = auth_pb2_grpc.AuthServiceStub(channel)
     admin_stub = admin_pb2_grpc.AdminServiceStub(channel)
     secrets = Secrets()
-    admin = create_account(server, Role.ADMIN, "logs-admin")
+    admin = create_account(server, Role.ADMIN, label="logs-admin")
     secrets.add("admin password", admin.password)
     admin_tokens = login(channel, admin).tokens
     admin_token = secrets.add("admin access token", admin_tokens.access_token)

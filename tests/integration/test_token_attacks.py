@@ -51,7 +51,7 @@ from tests.support.identity import (
     refusal,
     status_details,
 )
-from tests.support.services import EventLoopThread, RunningServer, free_port, start_test_server
+from tests.support.services import EventLoopThread, RunningServer, start_test_server
 
 
 def b64url(data: bytes) -> str:
@@ -134,12 +134,12 @@ def reached(keyed: KeyedServer, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 @pytest.fixture
 def account(keyed: KeyedServer) -> Account:
-    return create_account(keyed.running, Role.USER, "attacked")
+    return create_account(keyed.running, Role.USER, label="attacked")
 
 
 @pytest.fixture(scope="module")
 def admin(keyed: KeyedServer) -> Account:
-    return create_account(keyed.running, Role.ADMIN, "attack-admin")
+    return create_account(keyed.running, Role.ADMIN, label="attack-admin")
 
 
 @pytest.fixture
@@ -630,20 +630,10 @@ def test_a_replayed_create_request_does_not_show_the_secret_again(account: Accou
 
 # --- with Redis unreachable ----------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def server_without_redis(seeded: Backends) -> Iterator[RunningServer]:
-    unreachable = Backends(database_url=seeded.database_url,
-                           redis_url=f"redis://127.0.0.1:{free_port()}/0")
-    loop = EventLoopThread()
-    running = start_test_server(unreachable, loop)
-    yield running
-    loop.run(running.app.stop(grace_s=1))
-    loop.close()
-
 
 def test_without_redis_a_logged_out_token_is_still_refused(
         server_without_redis: RunningServer) -> None:
-    account = create_account(server_without_redis, Role.USER, "no-redis")
+    account = create_account(server_without_redis, Role.USER, label="no-redis")
     with grpc.insecure_channel(server_without_redis.address) as channel:
         auth = auth_pb2_grpc.AuthServiceStub(channel)
         ended = login(channel, account).tokens
