@@ -13,7 +13,14 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from financehub.v1 import admin_pb2_grpc, auth_pb2_grpc, charts_pb2_grpc, market_pb2_grpc
+from financehub.v1 import (
+    admin_pb2_grpc,
+    auth_pb2_grpc,
+    charts_pb2_grpc,
+    indices_pb2_grpc,
+    market_pb2_grpc,
+    quotes_pb2_grpc,
+)
 from server.config import Settings
 from server.contract import SERVICE_DESCRIPTORS
 from server.domain.access import RateLimitTier
@@ -23,6 +30,8 @@ from server.interceptors.authorization import AuthorizationInterceptor
 from server.interceptors.error_mapping import ErrorMappingInterceptor
 from server.interceptors.rate_limit import RateLimitInterceptor, RateLimitMeter
 from server.mailer import Mailer, SmtpSettings
+from server.realtime.fanout import QuoteFanout
+from server.realtime.simulator import MarketSimulator
 from server.security.accounts import AccountService
 from server.security.administration import AdministrationService
 from server.security.authenticator import Authenticator
@@ -34,15 +43,20 @@ from server.security.tokens import TokenService, load_signing_keys
 from server.services.admin import AdminServicer
 from server.services.auth import AuthServicer
 from server.services.charts import ChartServicer
+from server.services.indices import IndexServicer
 from server.services.market import MarketServicer
+from server.services.quotes import QuoteServicer
 from server.storage.api_keys import ApiKeyRepository
 from server.storage.audit import AuditRepository
 from server.storage.backends import Backends, ensure_database, resolve_backends
-from server.storage.bars import DailyBarRepository
+from server.storage.bars import DailyBarRepository, IntradayBarRepository
 from server.storage.cache import ResponseCache
 from server.storage.database import Database
+from server.storage.indices import IndexRepository
+from server.storage.market_views import MarketViewRepository
 from server.storage.migrations import apply_migrations
 from server.storage.outbox import OutboxRepository
+from server.storage.quotes import QuoteBook
 from server.storage.securities import SecurityRepository
 from server.storage.sessions import SessionRepository
 from server.storage.users import UserRepository
@@ -63,6 +77,9 @@ class Application:
     cache: ResponseCache
     accounts: AccountService
     port: int
+    fanout: QuoteFanout
+    simulator: MarketSimulator | None
+    pubsub_redis: Redis
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Drain: report NOT_SERVING, keep serving for the drain delay (so load balancers
@@ -73,8 +90,12 @@ class Application:
         if self.settings.shutdown_drain_delay_s:
             await asyncio.sleep(self.settings.shutdown_drain_delay_s)
         await self.server.stop(grace)
+        if self.simulator is not None:
+            await self.simulator.stop()
+        await self.fanout.stop()
         await self.database.close()
         await self.redis.aclose()
+        await self.pubsub_redis.aclose()
 
 
 def build_token_service(settings: Settings, *, warn_if_ephemeral: bool = True) -> TokenService:
@@ -160,9 +181,26 @@ async def start_application(settings: Settings, backends: Backends) -> Applicati
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
     )
-    market_pb2_grpc.add_MarketServiceServicer_to_server(MarketServicer(securities, cache), server)
+    quote_book = QuoteBook(redis, database)
+    # Pub/sub holds its connection open: its own client, without the short read timeout.
+    pubsub_redis = Redis.from_url(backends.redis_url,
+                                  socket_connect_timeout=settings.redis_timeout_s)
+    fanout = QuoteFanout(pubsub_redis, queue_size=settings.stream_queue_size)
+    simulator = (MarketSimulator(redis, quote_book, lambda: quote_book.end_of_day(None),
+                                 interval_s=settings.simulator_interval_s,
+                                 seed=settings.simulator_seed)
+                 if settings.demo_mode else None)
+    indices_pb2_grpc.add_IndexServiceServicer_to_server(
+        IndexServicer(IndexRepository(database), cache), server)
+    quotes_pb2_grpc.add_QuoteServiceServicer_to_server(
+        QuoteServicer(quote_book, fanout, heartbeat_interval_s=settings.stream_heartbeat_s),
+        server)
+    market_pb2_grpc.add_MarketServiceServicer_to_server(
+        MarketServicer(securities, MarketViewRepository(database), IndexRepository(database),
+                       cache), server)
     charts_pb2_grpc.add_ChartServiceServicer_to_server(
-        ChartServicer(securities, DailyBarRepository(database), cache), server)
+        ChartServicer(securities, DailyBarRepository(database), IntradayBarRepository(database),
+                      cache), server)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(accounts, tokens), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(administration), server)
     health_servicer = health.aio.HealthServicer()
@@ -173,11 +211,15 @@ async def start_application(settings: Settings, backends: Backends) -> Applicati
     )
     port = _bind(server, settings)
     await server.start()
+    fanout.start()
+    if simulator is not None:
+        simulator.start()
     for name in ["", *service_names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("gRPC server listening", extra={"port": port, "services": service_names,
                                              "tls": settings.tls_cert_file is not None})
-    return Application(settings, server, health_servicer, database, redis, cache, accounts, port)
+    return Application(settings, server, health_servicer, database, redis, cache, accounts, port,
+                       fanout, simulator, pubsub_redis)
 
 
 async def serve(settings: Settings) -> None:

@@ -5,6 +5,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -65,6 +66,16 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _date(env: Mapping[str, str], name: str) -> date | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a YYYY-MM-DD date") from None
+
+
 def _path(env: Mapping[str, str], name: str) -> Path | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -117,6 +128,14 @@ class Settings:
     smtp_password: str | None = field(repr=False)
     smtp_sender: str
     smtp_starttls: bool
+    demo_mode: bool
+    demo_history_start: date
+    demo_end_date: date | None
+    demo_intraday_days: int
+    simulator_interval_s: float
+    simulator_seed: int
+    stream_heartbeat_s: float
+    stream_queue_size: int
     # The variables themselves, for settings read elsewhere (JWT keys); never printed.
     source_env: Mapping[str, str] = field(repr=False)
 
@@ -178,6 +197,15 @@ class Settings:
             smtp_password=env.get("FINANCEHUB_SMTP_PASSWORD") or None,
             smtp_sender=env.get("FINANCEHUB_SMTP_FROM", "FinanceHub Pro <no-reply@financehub.sa>"),
             smtp_starttls=_bool(env, "FINANCEHUB_SMTP_STARTTLS", True),
+            demo_mode=_bool(env, "FINANCEHUB_DEMO_MODE", True),
+            demo_history_start=_date(env, "FINANCEHUB_DEMO_HISTORY_START") or date(2024, 1, 1),
+            demo_end_date=_date(env, "FINANCEHUB_DEMO_END_DATE"),
+            demo_intraday_days=_int(env, "FINANCEHUB_DEMO_INTRADAY_DAYS", 5),
+            simulator_interval_s=_int(env, "FINANCEHUB_SIMULATOR_INTERVAL_MS", 500,
+                                      minimum=10) / 1000,
+            simulator_seed=_int(env, "FINANCEHUB_DEMO_SEED", 2026),
+            stream_heartbeat_s=_float(env, "FINANCEHUB_STREAM_HEARTBEAT_SECONDS", 5.0),
+            stream_queue_size=_int(env, "FINANCEHUB_STREAM_QUEUE_SIZE", 256, minimum=1),
             source_env=dict(env),
         )
 

@@ -19,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from redis.asyncio import Redis
 
 from server.config import Settings, settings_or_exit
+from server.ingest.demo import demo_settings_from
 from server.ingest.loader import seed
 from server.logging_setup import configure_logging
 from server.security.tokens import generate_ed25519_pem
@@ -31,7 +32,7 @@ from server.tools.envoy_config import render_from_env
 STARTUP_TIMEOUT_S = 60.0
 
 
-async def _prepare_data(backends: Backends) -> str:
+async def _prepare_data(settings: Settings, backends: Backends) -> str:
     ensure_database(backends.database_url)
     applied = apply_migrations(backends.database_url)
     database = Database(backends.database_url, min_size=1, max_size=2,
@@ -39,7 +40,7 @@ async def _prepare_data(backends: Backends) -> str:
     redis = Redis.from_url(backends.redis_url)
     await database.open()
     try:
-        report = await seed(database, ResponseCache(redis))
+        report = await seed(database, ResponseCache(redis), demo_settings_from(settings))
     finally:
         await database.close()
         await redis.aclose()
@@ -128,7 +129,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     try:
-        print(asyncio.run(_prepare_data(backends)), flush=True)
+        print(asyncio.run(_prepare_data(settings, backends)), flush=True)
         child_env = {
             **os.environ,
             "DATABASE_URL": backends.database_url,

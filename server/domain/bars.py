@@ -1,9 +1,10 @@
-"""Price bars: look-back windows and aggregation of daily bars into weeks and months."""
+"""Price bars: look-back windows, aggregation of daily bars into weeks and months and of
+minute bars into longer intraday bars, and dividend adjustment."""
 
 import calendar as _calendar
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import Enum
 from itertools import groupby
 
@@ -39,6 +40,20 @@ class DailyBar:
     low: float
     close: float
     volume: int
+    # The provider's dividend-adjusted close, where it publishes one.
+    adj_close: float | None = None
+    synthetic: bool = False
+
+
+@dataclass(frozen=True)
+class MinuteBar:
+    start: datetime  # aware
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: int
+    synthetic: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,9 @@ class Bar:
     close: float
     volume: int
     trading_days: int
+    synthetic: bool = False
+    # Intraday bars: the first minute the bar covers.
+    start_time: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +138,7 @@ def _merge(days: Sequence[DailyBar]) -> Bar:
         close=days[-1].close,
         volume=sum(d.volume for d in days),
         trading_days=len(days),
+        synthetic=any(d.synthetic for d in days),
     )
 
 
@@ -140,3 +159,43 @@ def aggregate_bars(daily: Iterable[DailyBar], interval: BarInterval) -> list[Bar
     bucket_of = _BUCKET_OF[interval]
     ordered = sorted(daily, key=lambda bar: bar.day)
     return [_merge(list(days)) for _, days in groupby(ordered, key=lambda bar: bucket_of(bar.day))]
+
+
+def aggregate_minutes(minutes: Iterable[MinuteBar], width_minutes: int,
+                      session_open: Callable[[datetime], datetime]) -> list[Bar]:
+    """Merge minute bars (any order) into bars `width_minutes` wide, aligned on the session
+    open (10:00, 10:05, … for five minutes; 10:00, 11:00, … for an hour).
+
+    `session_open` gives the session's opening instant for a bar's start.
+    """
+    ordered = sorted(minutes, key=lambda bar: bar.start)
+
+    def bucket(bar: MinuteBar) -> datetime:
+        opened = session_open(bar.start)
+        offset = int((bar.start - opened).total_seconds() // 60)
+        return opened + timedelta(minutes=offset - offset % width_minutes)
+
+    bars = []
+    for start, group in groupby(ordered, key=bucket):
+        members = list(group)
+        bars.append(Bar(
+            start=start.date(), end=members[-1].start.date(), open=members[0].open,
+            high=max(m.high for m in members), low=min(m.low for m in members),
+            close=members[-1].close, volume=sum(m.volume for m in members), trading_days=1,
+            synthetic=any(m.synthetic for m in members), start_time=start))
+    return bars
+
+
+def adjust_for_dividends(bars: Sequence[DailyBar]) -> list[DailyBar]:
+    """Total-return prices: each bar scaled by the provider's adj_close / close.
+
+    Bars without an adjusted close (synthetic ones, or after the provider's data ends)
+    keep factor 1: no dividend is on record for them.
+    """
+    adjusted = []
+    for bar in bars:
+        factor = bar.adj_close / bar.close if bar.adj_close and bar.close else 1.0
+        adjusted.append(DailyBar(
+            bar.day, bar.open * factor, bar.high * factor, bar.low * factor,
+            bar.close * factor, bar.volume, bar.adj_close, bar.synthetic))
+    return adjusted

@@ -1,7 +1,10 @@
 """Listed securities and how the reference data classifies them."""
 
 from dataclasses import dataclass
+from datetime import date
 from enum import Enum
+
+from server.domain.industry_groups import IndustryGroup
 
 
 class Market(Enum):
@@ -27,6 +30,11 @@ class Security:
     sector_ar: str
     currency: str
     has_price_history: bool = False
+    industry_group: IndustryGroup | None = None
+    isin: str | None = None
+    listing_date: date | None = None
+    # "REAL", "SYNTHETIC" or "MIXED" over the security's daily bars; None without bars.
+    price_origin: str | None = None
 
 
 # Tadawul code ranges: 9400–9499 are exchange-traded funds, 9500–9699 Nomu

@@ -16,6 +16,7 @@ from redis.asyncio import Redis
 from server.config import Settings, settings_or_exit
 from server.domain.errors import DomainError
 from server.domain.symbols import parse_symbol
+from server.ingest.demo import demo_settings_from
 from server.ingest.loader import import_daily_bars, seed
 from server.ingest.yahoo_csv import ImportFileError
 from server.logging_setup import configure_logging
@@ -38,7 +39,7 @@ async def _run(args: argparse.Namespace, settings: Settings) -> str:
         await database.open()
         try:
             if args.command == "seed":
-                return (await seed(database, cache)).summary()
+                return (await seed(database, cache, demo_settings_from(settings))).summary()
             report = await import_daily_bars(database, cache, args.file, args.symbol)
             return report.summary()
         finally:

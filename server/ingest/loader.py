@@ -5,6 +5,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.domain.errors import NotFoundError
+from server.domain.indices import capped_weights
+from server.ingest.demo import DemoReport, DemoSettings, seed_demo_market
 from server.ingest.reference import (
     COMPANIES_FILE,
     COMPANIES_SOURCE,
@@ -16,11 +18,13 @@ from server.ingest.reference import (
 )
 from server.ingest.yahoo_csv import PROVIDER as YAHOO_PROVIDER
 from server.ingest.yahoo_csv import ImportFileError, parse_yahoo_daily_csv
-from server.services.market import SECURITIES_TAG, symbol_tag
+from server.services.indices import INDICES_TAG
+from server.services.market import MARKET_VIEWS_TAG, SECURITIES_TAG, symbol_tag
 from server.storage.bars import DailyBarRepository, UpsertCounts
 from server.storage.cache import ResponseCache
 from server.storage.database import Database
 from server.storage.indices import IndexRepository
+from server.storage.market_views import MarketViewRepository
 from server.storage.securities import SecurityRepository
 
 log = logging.getLogger(__name__)
@@ -58,8 +62,9 @@ async def import_daily_bars(database: Database, cache: ResponseCache | None, pat
         counts = await DailyBarRepository(database).upsert(
             conn, symbol, parsed.bars, origin="REAL", provider=YAHOO_PROVIDER
         )
+    await MarketViewRepository(database).refresh()
     if cache is not None:
-        await cache.invalidate_tags([symbol_tag(symbol)])
+        await cache.invalidate_tags([symbol_tag(symbol), MARKET_VIEWS_TAG])
     return BarsImportReport(symbol, parsed.rows_read, parsed.fillers_skipped, counts)
 
 
@@ -68,23 +73,72 @@ class SeedReport:
     securities: int
     bars: list[BarsImportReport]
     index_bars: int
+    demo: DemoReport | None
+    index_members: dict[str, int]
 
     def summary(self) -> str:
         lines = [f"securities: {self.securities} loaded"]
         lines += [report.summary() for report in self.bars]
         lines.append(f"index levels: {self.index_bars} loaded (returns recomputed in date order)")
+        if self.demo is not None:
+            lines.append(self.demo.summary())
+        lines.append("index members (derived, synthetic): " + ", ".join(
+            f"{code} {count}" for code, count in self.index_members.items()))
         return "\n".join(lines)
 
 
-async def seed(database: Database, cache: ResponseCache | None) -> SeedReport:
-    """Load the shipped reference data; safe to run any number of times."""
+MT30_SIZE = 30
+MT30_CAP_PERCENT = 15.0
+MEMBERSHIP_METHOD = {
+    "TASI": "every Main Market equity with prices, equal weights (the exchange's free-float "
+            "market-cap weights need share counts the platform does not have)",
+    "MT30": "the 30 Main Market equities with the highest average daily value traded over the "
+            "last 3 months, weighted by it and capped at 15% (MSCI's list and free-float "
+            "weights are not in the platform's data)",
+}
+
+
+async def rebuild_index_membership(database: Database) -> dict[str, int]:
+    """Derive TASI and MT30 members and weights from the data on hand; marked synthetic."""
+    rows = await database.fetch_all(
+        """
+        SELECT b.symbol, avg(coalesce(b.turnover, b.close * b.volume)) AS turnover
+        FROM daily_bars b JOIN securities s ON s.symbol = b.symbol
+        WHERE s.market = 'MAIN' AND s.security_type = 'EQUITY'
+          AND b.trade_date > (SELECT max(trade_date) FROM daily_bars) - 91
+        GROUP BY b.symbol
+        """)
+    liquidity = {row["symbol"]: float(row["turnover"] or 0) for row in rows}
+    most_traded = sorted(liquidity, key=lambda s: (-liquidity[s], s))[:MT30_SIZE]
+    members = {
+        "TASI": capped_weights({symbol: 1.0 for symbol in liquidity}),
+        "MT30": capped_weights({s: liquidity[s] for s in most_traded}, MT30_CAP_PERCENT)
+        if len(most_traded) * MT30_CAP_PERCENT >= 100 else {},
+    }
+    indices = IndexRepository(database)
+    async with database.transaction() as conn:
+        for code, weights in members.items():
+            await indices.replace_membership(conn, code, weights, origin="SYNTHETIC",
+                                             method=MEMBERSHIP_METHOD[code])
+    return {code: len(weights) for code, weights in members.items()}
+
+
+async def seed(database: Database, cache: ResponseCache | None,
+               demo: DemoSettings | None = None) -> SeedReport:
+    """Load the shipped reference data, then (with `demo`) the synthetic market; safe to
+    run any number of times."""
     companies = parse_companies(read_text(COMPANIES_FILE))
     names, index_bars = parse_index_levels(read_text(INDICES_FILE))
     async with database.transaction() as conn:
         await SecurityRepository(database).upsert_all(conn, companies, COMPANIES_SOURCE)
-        await IndexRepository().upsert(conn, names, index_bars, INDICES_PROVIDER)
+        await IndexRepository(database).upsert(conn, names, index_bars, INDICES_PROVIDER)
     if cache is not None:
         await cache.invalidate_tags([SECURITIES_TAG])
     reports = [await import_daily_bars(database, cache, path, symbol)
                for symbol, path in DAILY_PRICE_FILES.items()]
-    return SeedReport(len(companies), reports, len(index_bars))
+    demo_report = await seed_demo_market(database, demo) if demo is not None else None
+    membership = await rebuild_index_membership(database)
+    await MarketViewRepository(database).refresh()
+    if cache is not None:
+        await cache.invalidate_tags([SECURITIES_TAG, MARKET_VIEWS_TAG, INDICES_TAG])
+    return SeedReport(len(companies), reports, len(index_bars), demo_report, membership)

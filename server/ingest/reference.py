@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from server.domain.indices import IndexDailyBar, close_to_close_returns
+from server.domain.industry_groups import industry_group_for
 from server.domain.securities import Security, classify
 from server.domain.symbols import parse_symbol
 
@@ -45,6 +46,7 @@ def parse_companies(text: str) -> list[Security]:
             industry=row["industry_en_yahoo"].strip(),
             sector_ar=sector_ar,
             currency="SAR",
+            industry_group=industry_group_for(sector_ar, row["industry_en_yahoo"]),
         ))
     return securities
 

@@ -10,6 +10,7 @@ from financehub.v1 import auth_pb2, charts_pb2, identity_pb2, securities_pb2
 from server.domain.access import DEFAULT_TIER, RateLimitTier, Role
 from server.domain.bars import BarInterval, LookbackPeriod
 from server.domain.errors import FieldViolation, InvalidArgumentError, ViolationCollector
+from server.domain.industry_groups import IndustryGroup
 from server.domain.securities import Market, Security, SecurityType
 from server.storage.api_keys import ApiKeyRecord
 from server.storage.users import UserRecord
@@ -51,11 +52,27 @@ PERIOD_FROM_PROTO: dict[int, LookbackPeriod | None] = {
 ORIGIN_TO_PROTO = {
     "REAL": securities_pb2.DATA_ORIGIN_REAL,
     "SYNTHETIC": securities_pb2.DATA_ORIGIN_SYNTHETIC,
+    "MIXED": securities_pb2.DATA_ORIGIN_MIXED,
 }
+
+# Same names on both sides: INDUSTRY_GROUP_BANKS <-> IndustryGroup.BANKS.
+INDUSTRY_GROUP_TO_PROTO = {
+    group: securities_pb2.IndustryGroup.Value(f"INDUSTRY_GROUP_{group.name}")
+    for group in IndustryGroup
+}
+INDUSTRY_GROUP_FROM_PROTO = {value: key for key, value in INDUSTRY_GROUP_TO_PROTO.items()}
+
+
+def industry_group_message(group: IndustryGroup | None) -> int:
+    return INDUSTRY_GROUP_TO_PROTO[group] if group else securities_pb2.INDUSTRY_GROUP_UNSPECIFIED
+
+
+def origin_message(origin: str | None) -> int:
+    return ORIGIN_TO_PROTO.get(origin or "", securities_pb2.DATA_ORIGIN_UNSPECIFIED)
 
 
 def ticker_message(security: Security) -> securities_pb2.Ticker:
-    return securities_pb2.Ticker(
+    ticker = securities_pb2.Ticker(
         symbol=security.symbol,
         name_en=security.name_en,
         name_ar=security.name_ar,
@@ -66,7 +83,13 @@ def ticker_message(security: Security) -> securities_pb2.Ticker:
         sector_ar=security.sector_ar,
         currency=security.currency,
         has_price_history=security.has_price_history,
+        industry_group=industry_group_message(security.industry_group),
+        isin=security.isin or "",
+        price_origin=origin_message(security.price_origin),
     )
+    if security.listing_date is not None:
+        ticker.listing_date.CopyFrom(date_message(security.listing_date))
+    return ticker
 
 
 def date_message(day: date) -> date_pb2.Date:

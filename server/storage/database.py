@@ -10,13 +10,15 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
+# A statement: literal SQL, or one composed with psycopg.sql (identifiers from allow-lists).
+Query = str | sql.SQL | sql.Composed
 
 
 class Database:
@@ -62,14 +64,15 @@ class Database:
             await self._read_pool.close()
         await self._write_pool.close()
 
-    async def fetch_all(self, query: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+    async def fetch_all(self, query: Query,
+                        params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
         async with self._read_pool.connection() as conn, \
                 conn.cursor(row_factory=dict_row) as cursor:
             self.statements_executed += 1
             await cursor.execute(query, params)
             return await cursor.fetchall()
 
-    async def fetch_one(self, query: str,
+    async def fetch_one(self, query: Query,
                         params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
         async with self._read_pool.connection() as conn, \
                 conn.cursor(row_factory=dict_row) as cursor:

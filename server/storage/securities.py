@@ -5,13 +5,15 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
+from server.domain.industry_groups import IndustryGroup
 from server.domain.securities import Market, Security, SecurityType
 from server.storage.database import Database, Row
 
 _COLUMNS = """
     s.symbol, s.name_en, s.name_ar, s.market, s.security_type, s.sector, s.industry,
-    s.sector_ar, s.currency,
-    EXISTS (SELECT 1 FROM daily_bars b WHERE b.symbol = s.symbol) AS has_price_history
+    s.sector_ar, s.currency, s.industry_group, s.isin, s.listing_date,
+    (SELECT CASE WHEN count(DISTINCT b.origin) > 1 THEN 'MIXED' ELSE min(b.origin) END
+     FROM (SELECT DISTINCT origin FROM daily_bars WHERE symbol = s.symbol) b) AS price_origin
 """
 
 
@@ -19,6 +21,7 @@ _COLUMNS = """
 class SecurityFilter:
     market: Market | None = None
     sector: str | None = None
+    industry_group: IndustryGroup | None = None
 
 
 def _to_security(row: Row) -> Security:
@@ -32,7 +35,11 @@ def _to_security(row: Row) -> Security:
         industry=row["industry"],
         sector_ar=row["sector_ar"],
         currency=row["currency"],
-        has_price_history=row["has_price_history"],
+        has_price_history=row["price_origin"] is not None,
+        industry_group=IndustryGroup(row["industry_group"]) if row["industry_group"] else None,
+        isin=row["isin"],
+        listing_date=row["listing_date"],
+        price_origin=row["price_origin"],
     )
 
 
@@ -57,12 +64,14 @@ class SecurityRepository:
         params = {
             "market": filters.market.value if filters.market else None,
             "sector": filters.sector.lower() if filters.sector else None,
+            "group": filters.industry_group.value if filters.industry_group else None,
             "after": after_symbol,
             "limit": limit,
         }
         where = """
             (%(market)s::text IS NULL OR s.market = %(market)s)
             AND (%(sector)s::text IS NULL OR lower(s.sector) = %(sector)s)
+            AND (%(group)s::text IS NULL OR s.industry_group = %(group)s)
         """
         rows = await self._db.fetch_all(
             f"SELECT {_COLUMNS} FROM securities s WHERE {where}"  # noqa: S608
@@ -82,23 +91,27 @@ class SecurityRepository:
             await cursor.executemany(
                 """
                 INSERT INTO securities (symbol, name_en, name_ar, market, security_type, sector,
-                    industry, sector_ar, currency, source)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                    industry, sector_ar, currency, source, industry_group)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                 ON CONFLICT (symbol) DO UPDATE SET
                     name_en = EXCLUDED.name_en, name_ar = EXCLUDED.name_ar,
                     market = EXCLUDED.market, security_type = EXCLUDED.security_type,
                     sector = EXCLUDED.sector, industry = EXCLUDED.industry,
                     sector_ar = EXCLUDED.sector_ar, currency = EXCLUDED.currency,
-                    source = EXCLUDED.source, updated_at = now()
+                    source = EXCLUDED.source, industry_group = EXCLUDED.industry_group,
+                    updated_at = now()
                 WHERE (securities.name_en, securities.name_ar, securities.market,
                        securities.security_type, securities.sector, securities.industry,
-                       securities.sector_ar, securities.currency, securities.source)
+                       securities.sector_ar, securities.currency, securities.source,
+                       securities.industry_group)
                       IS DISTINCT FROM
                       (EXCLUDED.name_en, EXCLUDED.name_ar, EXCLUDED.market,
                        EXCLUDED.security_type, EXCLUDED.sector, EXCLUDED.industry,
-                       EXCLUDED.sector_ar, EXCLUDED.currency, EXCLUDED.source)
+                       EXCLUDED.sector_ar, EXCLUDED.currency, EXCLUDED.source,
+                       EXCLUDED.industry_group)
                 """,
                 [(s.symbol, s.name_en, s.name_ar, s.market.value, s.security_type.value,
-                  s.sector, s.industry, s.sector_ar, s.currency, source) for s in securities],
+                  s.sector, s.industry, s.sector_ar, s.currency, source,
+                  s.industry_group.value if s.industry_group else None) for s in securities],
             )
         return len(securities)

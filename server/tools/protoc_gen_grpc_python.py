@@ -16,7 +16,9 @@ from grpc_tools import protoc
 
 
 def generate(request: plugin_pb2.CodeGeneratorRequest) -> plugin_pb2.CodeGeneratorResponse:
-    response = plugin_pb2.CodeGeneratorResponse()
+    # grpcio-tools handles proto3 `optional`; say so, or buf warns and refuses to rely on it.
+    response = plugin_pb2.CodeGeneratorResponse(
+        supported_features=plugin_pb2.CodeGeneratorResponse.FEATURE_PROTO3_OPTIONAL)
     with tempfile.TemporaryDirectory() as workdir:
         descriptor_set = Path(workdir) / "input.binpb"
         descriptor_set.write_bytes(

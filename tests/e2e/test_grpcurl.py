@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 
+from financehub.v1 import market_pb2
 from tests.e2e.conftest import GRPCURL_BIN
 from tests.support.services import RunningServer
 
@@ -35,8 +36,9 @@ def test_list_shows_every_service(server: RunningServer):
 
 def test_list_service_methods(server: RunningServer):
     methods = set(ok(grpcurl(server.address, "list", "financehub.v1.MarketService")).split())
-    assert methods == {"financehub.v1.MarketService.ListTickers",
-                       "financehub.v1.MarketService.GetTicker"}
+    service = market_pb2.DESCRIPTOR.services_by_name["MarketService"]
+    assert methods == {f"financehub.v1.MarketService.{m.name}" for m in service.methods}
+    assert "financehub.v1.MarketService.GetTicker" in methods
 
 
 def test_describe_market_service(server: RunningServer):

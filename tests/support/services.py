@@ -107,6 +107,8 @@ TEST_SERVER_ENV = {
     "FINANCEHUB_RATE_LIMIT_STANDARD": "100000",
     "FINANCEHUB_RATE_LIMIT_PREMIUM": "100000",
     "FINANCEHUB_RATE_LIMIT_PARTNER": "100000",
+    # Quotes only move when a test makes them (the streaming tests start the simulator).
+    "FINANCEHUB_DEMO_MODE": "false",
 }
 
 

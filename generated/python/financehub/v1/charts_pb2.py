@@ -26,10 +26,11 @@ from financehub.options.v1 import options_pb2 as financehub_dot_options_dot_v1_d
 from financehub.v1 import securities_pb2 as financehub_dot_v1_dot_securities__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66inancehub/v1/charts.proto\x12\rfinancehub.v1\x1a#financehub/options/v1/options.proto\x1a\x1e\x66inancehub/v1/securities.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x16google/type/date.proto\"\xf2\x01\n\x0eGetBarsRequest\x12\x1c\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x06symbol\x12\x33\n\x08interval\x18\x02 \x01(\x0e\x32\x17.financehub.v1.IntervalR\x08interval\x12-\n\x06period\x18\x03 \x01(\x0e\x32\x15.financehub.v1.PeriodR\x06period\x12\x30\n\nstart_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateR\tstartDate\x12,\n\x08\x65nd_date\x18\x05 \x01(\x0b\x32\x11.google.type.DateR\x07\x65ndDate\"\xf0\x01\n\x03\x42\x61r\x12\x30\n\nstart_date\x18\x01 \x01(\x0b\x32\x11.google.type.DateR\tstartDate\x12,\n\x08\x65nd_date\x18\x02 \x01(\x0b\x32\x11.google.type.DateR\x07\x65ndDate\x12\x12\n\x04open\x18\x03 \x01(\x01R\x04open\x12\x12\n\x04high\x18\x04 \x01(\x01R\x04high\x12\x10\n\x03low\x18\x05 \x01(\x01R\x03low\x12\x14\n\x05\x63lose\x18\x06 \x01(\x01R\x05\x63lose\x12\x16\n\x06volume\x18\x07 \x01(\x03R\x06volume\x12!\n\x0ctrading_days\x18\x08 \x01(\x05R\x0btradingDays\"\xbe\x02\n\x0fGetBarsResponse\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x33\n\x08interval\x18\x02 \x01(\x0e\x32\x17.financehub.v1.IntervalR\x08interval\x12\x30\n\nstart_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateR\tstartDate\x12,\n\x08\x65nd_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateR\x07\x65ndDate\x12&\n\x04\x62\x61rs\x18\x05 \x03(\x0b\x32\x12.financehub.v1.BarR\x04\x62\x61rs\x12:\n\x0b\x64\x61ta_origin\x18\x06 \x01(\x0e\x32\x19.financehub.v1.DataOriginR\ndataOrigin\x12\x1a\n\x08provider\x18\x07 \x01(\tR\x08provider*]\n\x08Interval\x12\x18\n\x14INTERVAL_UNSPECIFIED\x10\x00\x12\x10\n\x0cINTERVAL_DAY\x10\x01\x12\x11\n\rINTERVAL_WEEK\x10\x02\x12\x12\n\x0eINTERVAL_MONTH\x10\x03*{\n\x06Period\x12\x16\n\x12PERIOD_UNSPECIFIED\x10\x00\x12\r\n\tPERIOD_1M\x10\x01\x12\r\n\tPERIOD_3M\x10\x02\x12\r\n\tPERIOD_6M\x10\x03\x12\r\n\tPERIOD_1Y\x10\x04\x12\r\n\tPERIOD_5Y\x10\x05\x12\x0e\n\nPERIOD_MAX\x10\x06\x32\x92\x01\n\x0c\x43hartService\x12\x81\x01\n\x07GetBars\x12\x1d.financehub.v1.GetBarsRequest\x1a\x1e.financehub.v1.GetBarsResponse\"7\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x02 \x02\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/tickers/{symbol}/barsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66inancehub/v1/charts.proto\x12\rfinancehub.v1\x1a#financehub/options/v1/options.proto\x1a\x1e\x66inancehub/v1/securities.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xad\x02\n\x0eGetBarsRequest\x12\x1c\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x06symbol\x12\x33\n\x08interval\x18\x02 \x01(\x0e\x32\x17.financehub.v1.IntervalR\x08interval\x12-\n\x06period\x18\x03 \x01(\x0e\x32\x15.financehub.v1.PeriodR\x06period\x12\x30\n\nstart_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateR\tstartDate\x12,\n\x08\x65nd_date\x18\x05 \x01(\x0b\x32\x11.google.type.DateR\x07\x65ndDate\x12\x39\n\nadjustment\x18\x06 \x01(\x0e\x32\x19.financehub.v1.AdjustmentR\nadjustment\"\xc9\x02\n\x03\x42\x61r\x12\x30\n\nstart_date\x18\x01 \x01(\x0b\x32\x11.google.type.DateR\tstartDate\x12,\n\x08\x65nd_date\x18\x02 \x01(\x0b\x32\x11.google.type.DateR\x07\x65ndDate\x12\x12\n\x04open\x18\x03 \x01(\x01R\x04open\x12\x12\n\x04high\x18\x04 \x01(\x01R\x04high\x12\x10\n\x03low\x18\x05 \x01(\x01R\x03low\x12\x14\n\x05\x63lose\x18\x06 \x01(\x01R\x05\x63lose\x12\x16\n\x06volume\x18\x07 \x01(\x03R\x06volume\x12!\n\x0ctrading_days\x18\x08 \x01(\x05R\x0btradingDays\x12\x39\n\nstart_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x1c\n\tsynthetic\x18\n \x01(\x08R\tsynthetic\"\xa2\x03\n\x0fGetBarsResponse\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x33\n\x08interval\x18\x02 \x01(\x0e\x32\x17.financehub.v1.IntervalR\x08interval\x12\x30\n\nstart_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateR\tstartDate\x12,\n\x08\x65nd_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateR\x07\x65ndDate\x12&\n\x04\x62\x61rs\x18\x05 \x03(\x0b\x32\x12.financehub.v1.BarR\x04\x62\x61rs\x12:\n\x0b\x64\x61ta_origin\x18\x06 \x01(\x0e\x32\x19.financehub.v1.DataOriginR\ndataOrigin\x12\x1a\n\x08provider\x18\x07 \x01(\tR\x08provider\x12\x39\n\nadjustment\x18\x08 \x01(\x0e\x32\x19.financehub.v1.AdjustmentR\nadjustment\x12\'\n\x0f\x61\x64justment_note\x18\t \x01(\tR\x0e\x61\x64justmentNote\"\x8e\x04\n\x10IndicatorRequest\x12\x36\n\x04type\x18\x01 \x01(\x0e\x32\x1c.financehub.v1.IndicatorTypeB\x04\xe2\x41\x01\x02R\x04type\x12\x1b\n\x06period\x18\x02 \x01(\x05H\x00R\x06period\x88\x01\x01\x12$\n\x0b\x66\x61st_period\x18\x03 \x01(\x05H\x01R\nfastPeriod\x88\x01\x01\x12$\n\x0bslow_period\x18\x04 \x01(\x05H\x02R\nslowPeriod\x88\x01\x01\x12(\n\rsignal_period\x18\x05 \x01(\x05H\x03R\x0csignalPeriod\x88\x01\x01\x12!\n\nstd_dev_up\x18\x06 \x01(\x01H\x04R\x08stdDevUp\x88\x01\x01\x12%\n\x0cstd_dev_down\x18\x07 \x01(\x01H\x05R\nstdDevDown\x88\x01\x01\x12\x1e\n\x08k_period\x18\x08 \x01(\x05H\x06R\x07kPeriod\x88\x01\x01\x12 \n\tk_slowing\x18\t \x01(\x05H\x07R\x08kSlowing\x88\x01\x01\x12\x1e\n\x08\x64_period\x18\n \x01(\x05H\x08R\x07\x64Period\x88\x01\x01\x42\t\n\x07_periodB\x0e\n\x0c_fast_periodB\x0e\n\x0c_slow_periodB\x10\n\x0e_signal_periodB\r\n\x0b_std_dev_upB\x0f\n\r_std_dev_downB\x0b\n\t_k_periodB\x0c\n\n_k_slowingB\x0b\n\t_d_period\"\xfa\x02\n\x14GetIndicatorsRequest\x12\x1c\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x06symbol\x12\x33\n\x08interval\x18\x02 \x01(\x0e\x32\x17.financehub.v1.IntervalR\x08interval\x12-\n\x06period\x18\x03 \x01(\x0e\x32\x15.financehub.v1.PeriodR\x06period\x12\x30\n\nstart_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateR\tstartDate\x12,\n\x08\x65nd_date\x18\x05 \x01(\x0b\x32\x11.google.type.DateR\x07\x65ndDate\x12\x39\n\nadjustment\x18\x06 \x01(\x0e\x32\x19.financehub.v1.AdjustmentR\nadjustment\x12\x45\n\nindicators\x18\x07 \x03(\x0b\x32\x1f.financehub.v1.IndicatorRequestB\x04\xe2\x41\x01\x02R\nindicators\"\\\n\rIndicatorLine\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12\x1f\n\x0b\x66irst_index\x18\x02 \x01(\x05R\nfirstIndex\x12\x16\n\x06values\x18\x03 \x03(\x01R\x06values\"\x84\x01\n\x0fIndicatorSeries\x12=\n\tindicator\x18\x01 \x01(\x0b\x32\x1f.financehub.v1.IndicatorRequestR\tindicator\x12\x32\n\x05lines\x18\x02 \x03(\x0b\x32\x1c.financehub.v1.IndicatorLineR\x05lines\"\xac\x02\n\x15GetIndicatorsResponse\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x33\n\x08interval\x18\x02 \x01(\x0e\x32\x17.financehub.v1.IntervalR\x08interval\x12\x30\n\nstart_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateR\tstartDate\x12,\n\x08\x65nd_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateR\x07\x65ndDate\x12&\n\x04\x62\x61rs\x18\x05 \x03(\x0b\x32\x12.financehub.v1.BarR\x04\x62\x61rs\x12>\n\nindicators\x18\x06 \x03(\x0b\x32\x1e.financehub.v1.IndicatorSeriesR\nindicators*\xbe\x01\n\x08Interval\x12\x18\n\x14INTERVAL_UNSPECIFIED\x10\x00\x12\x10\n\x0cINTERVAL_DAY\x10\x01\x12\x11\n\rINTERVAL_WEEK\x10\x02\x12\x12\n\x0eINTERVAL_MONTH\x10\x03\x12\x13\n\x0fINTERVAL_MINUTE\x10\x04\x12\x19\n\x15INTERVAL_FIVE_MINUTES\x10\x05\x12\x1c\n\x18INTERVAL_FIFTEEN_MINUTES\x10\x06\x12\x11\n\rINTERVAL_HOUR\x10\x07*f\n\nAdjustment\x12\x1a\n\x16\x41\x44JUSTMENT_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x41\x44JUSTMENT_RAW\x10\x01\x12\x14\n\x10\x41\x44JUSTMENT_SPLIT\x10\x02\x12\x12\n\x0e\x41\x44JUSTMENT_ALL\x10\x03*{\n\x06Period\x12\x16\n\x12PERIOD_UNSPECIFIED\x10\x00\x12\r\n\tPERIOD_1M\x10\x01\x12\r\n\tPERIOD_3M\x10\x02\x12\r\n\tPERIOD_6M\x10\x03\x12\r\n\tPERIOD_1Y\x10\x04\x12\r\n\tPERIOD_5Y\x10\x05\x12\x0e\n\nPERIOD_MAX\x10\x06*\xa6\x02\n\rIndicatorType\x12\x1e\n\x1aINDICATOR_TYPE_UNSPECIFIED\x10\x00\x12\x16\n\x12INDICATOR_TYPE_SMA\x10\x01\x12\x16\n\x12INDICATOR_TYPE_EMA\x10\x02\x12\x16\n\x12INDICATOR_TYPE_WMA\x10\x03\x12\x16\n\x12INDICATOR_TYPE_RSI\x10\x04\x12\x17\n\x13INDICATOR_TYPE_MACD\x10\x05\x12\x19\n\x15INDICATOR_TYPE_BBANDS\x10\x06\x12\x16\n\x12INDICATOR_TYPE_ATR\x10\x07\x12\x18\n\x14INDICATOR_TYPE_STOCH\x10\x08\x12\x16\n\x12INDICATOR_TYPE_OBV\x10\t\x12\x17\n\x13INDICATOR_TYPE_VWAP\x10\n2\xb1\x02\n\x0c\x43hartService\x12\x81\x01\n\x07GetBars\x12\x1d.financehub.v1.GetBarsRequest\x1a\x1e.financehub.v1.GetBarsResponse\"7\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x02 \x02\x82\xd3\xe4\x93\x02\x1b\x12\x19/v1/tickers/{symbol}/bars\x12\x9c\x01\n\rGetIndicators\x12#.financehub.v1.GetIndicatorsRequest\x1a$.financehub.v1.GetIndicatorsResponse\"@\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x03 \x02\x82\xd3\xe4\x93\x02$\"\x1f/v1/tickers/{symbol}/indicators:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,18 +39,40 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETBARSREQUEST'].fields_by_name['symbol']._loaded_options = None
   _globals['_GETBARSREQUEST'].fields_by_name['symbol']._serialized_options = b'\342A\001\002'
+  _globals['_INDICATORREQUEST'].fields_by_name['type']._loaded_options = None
+  _globals['_INDICATORREQUEST'].fields_by_name['type']._serialized_options = b'\342A\001\002'
+  _globals['_GETINDICATORSREQUEST'].fields_by_name['symbol']._loaded_options = None
+  _globals['_GETINDICATORSREQUEST'].fields_by_name['symbol']._serialized_options = b'\342A\001\002'
+  _globals['_GETINDICATORSREQUEST'].fields_by_name['indicators']._loaded_options = None
+  _globals['_GETINDICATORSREQUEST'].fields_by_name['indicators']._serialized_options = b'\342A\001\002'
   _globals['_CHARTSERVICE'].methods_by_name['GetBars']._loaded_options = None
   _globals['_CHARTSERVICE'].methods_by_name['GetBars']._serialized_options = b'\212\265\030\022\n\014read:tickers\030\002 \002\202\323\344\223\002\033\022\031/v1/tickers/{symbol}/bars'
-  _globals['_INTERVAL']._serialized_start=1010
-  _globals['_INTERVAL']._serialized_end=1103
-  _globals['_PERIOD']._serialized_start=1105
-  _globals['_PERIOD']._serialized_end=1228
-  _globals['_GETBARSREQUEST']._serialized_start=202
-  _globals['_GETBARSREQUEST']._serialized_end=444
-  _globals['_BAR']._serialized_start=447
-  _globals['_BAR']._serialized_end=687
-  _globals['_GETBARSRESPONSE']._serialized_start=690
-  _globals['_GETBARSRESPONSE']._serialized_end=1008
-  _globals['_CHARTSERVICE']._serialized_start=1231
-  _globals['_CHARTSERVICE']._serialized_end=1377
+  _globals['_CHARTSERVICE'].methods_by_name['GetIndicators']._loaded_options = None
+  _globals['_CHARTSERVICE'].methods_by_name['GetIndicators']._serialized_options = b'\212\265\030\022\n\014read:tickers\030\003 \002\202\323\344\223\002$\"\037/v1/tickers/{symbol}/indicators:\001*'
+  _globals['_INTERVAL']._serialized_start=2734
+  _globals['_INTERVAL']._serialized_end=2924
+  _globals['_ADJUSTMENT']._serialized_start=2926
+  _globals['_ADJUSTMENT']._serialized_end=3028
+  _globals['_PERIOD']._serialized_start=3030
+  _globals['_PERIOD']._serialized_end=3153
+  _globals['_INDICATORTYPE']._serialized_start=3156
+  _globals['_INDICATORTYPE']._serialized_end=3450
+  _globals['_GETBARSREQUEST']._serialized_start=235
+  _globals['_GETBARSREQUEST']._serialized_end=536
+  _globals['_BAR']._serialized_start=539
+  _globals['_BAR']._serialized_end=868
+  _globals['_GETBARSRESPONSE']._serialized_start=871
+  _globals['_GETBARSRESPONSE']._serialized_end=1289
+  _globals['_INDICATORREQUEST']._serialized_start=1292
+  _globals['_INDICATORREQUEST']._serialized_end=1818
+  _globals['_GETINDICATORSREQUEST']._serialized_start=1821
+  _globals['_GETINDICATORSREQUEST']._serialized_end=2199
+  _globals['_INDICATORLINE']._serialized_start=2201
+  _globals['_INDICATORLINE']._serialized_end=2293
+  _globals['_INDICATORSERIES']._serialized_start=2296
+  _globals['_INDICATORSERIES']._serialized_end=2428
+  _globals['_GETINDICATORSRESPONSE']._serialized_start=2431
+  _globals['_GETINDICATORSRESPONSE']._serialized_end=2731
+  _globals['_CHARTSERVICE']._serialized_start=3453
+  _globals['_CHARTSERVICE']._serialized_end=3758
 # @@protoc_insertion_point(module_scope)

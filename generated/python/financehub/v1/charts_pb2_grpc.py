@@ -40,6 +40,11 @@ class ChartServiceStub:
                 request_serializer=financehub_dot_v1_dot_charts__pb2.GetBarsRequest.SerializeToString,
                 response_deserializer=financehub_dot_v1_dot_charts__pb2.GetBarsResponse.FromString,
                 _registered_method=True)
+        self.GetIndicators = channel.unary_unary(
+                '/financehub.v1.ChartService/GetIndicators',
+                request_serializer=financehub_dot_v1_dot_charts__pb2.GetIndicatorsRequest.SerializeToString,
+                response_deserializer=financehub_dot_v1_dot_charts__pb2.GetIndicatorsResponse.FromString,
+                _registered_method=True)
 
 
 class ChartServiceServicer:
@@ -56,6 +61,14 @@ class ChartServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetIndicators(self, request, context):
+        """Technical indicators over the same bars GetBars would return, with the
+        values and warm-up conventions of TA-Lib.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ChartServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -63,6 +76,11 @@ def add_ChartServiceServicer_to_server(servicer, server):
                     servicer.GetBars,
                     request_deserializer=financehub_dot_v1_dot_charts__pb2.GetBarsRequest.FromString,
                     response_serializer=financehub_dot_v1_dot_charts__pb2.GetBarsResponse.SerializeToString,
+            ),
+            'GetIndicators': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetIndicators,
+                    request_deserializer=financehub_dot_v1_dot_charts__pb2.GetIndicatorsRequest.FromString,
+                    response_serializer=financehub_dot_v1_dot_charts__pb2.GetIndicatorsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -93,6 +111,33 @@ class ChartService:
             '/financehub.v1.ChartService/GetBars',
             financehub_dot_v1_dot_charts__pb2.GetBarsRequest.SerializeToString,
             financehub_dot_v1_dot_charts__pb2.GetBarsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetIndicators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/financehub.v1.ChartService/GetIndicators',
+            financehub_dot_v1_dot_charts__pb2.GetIndicatorsRequest.SerializeToString,
+            financehub_dot_v1_dot_charts__pb2.GetIndicatorsResponse.FromString,
             options,
             channel_credentials,
             insecure,

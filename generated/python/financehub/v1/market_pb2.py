@@ -26,9 +26,11 @@ from financehub.options.v1 import options_pb2 as financehub_dot_options_dot_v1_d
 from financehub.v1 import securities_pb2 as financehub_dot_v1_dot_securities__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66inancehub/v1/market.proto\x12\rfinancehub.v1\x1a#financehub/options/v1/options.proto\x1a\x1e\x66inancehub/v1/securities.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\"\x97\x01\n\x12ListTickersRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12-\n\x06market\x18\x03 \x01(\x0e\x32\x15.financehub.v1.MarketR\x06market\x12\x16\n\x06sector\x18\x04 \x01(\tR\x06sector\"\x8d\x01\n\x13ListTickersResponse\x12/\n\x07tickers\x18\x01 \x03(\x0b\x32\x15.financehub.v1.TickerR\x07tickers\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n\ntotal_size\x18\x03 \x01(\x05R\ttotalSize\"0\n\x10GetTickerRequest\x12\x1c\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x06symbol\"B\n\x11GetTickerResponse\x12-\n\x06ticker\x18\x01 \x01(\x0b\x32\x15.financehub.v1.TickerR\x06ticker2\x95\x02\n\rMarketService\x12\x7f\n\x0bListTickers\x12!.financehub.v1.ListTickersRequest\x1a\".financehub.v1.ListTickersResponse\")\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x01 \x01\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/tickers\x12\x82\x01\n\tGetTicker\x12\x1f.financehub.v1.GetTickerRequest\x1a .financehub.v1.GetTickerResponse\"2\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x01 \x01\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/tickers/{symbol}b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66inancehub/v1/market.proto\x12\rfinancehub.v1\x1a#financehub/options/v1/options.proto\x1a\x1e\x66inancehub/v1/securities.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xdc\x01\n\x12ListTickersRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12-\n\x06market\x18\x03 \x01(\x0e\x32\x15.financehub.v1.MarketR\x06market\x12\x16\n\x06sector\x18\x04 \x01(\tR\x06sector\x12\x43\n\x0eindustry_group\x18\x05 \x01(\x0e\x32\x1c.financehub.v1.IndustryGroupR\rindustryGroup\"\x8d\x01\n\x13ListTickersResponse\x12/\n\x07tickers\x18\x01 \x03(\x0b\x32\x15.financehub.v1.TickerR\x07tickers\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x1d\n\ntotal_size\x18\x03 \x01(\x05R\ttotalSize\"0\n\x10GetTickerRequest\x12\x1c\n\x06symbol\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02R\x06symbol\"B\n\x11GetTickerResponse\x12-\n\x06ticker\x18\x01 \x01(\x0b\x32\x15.financehub.v1.TickerR\x06ticker\"H\n\x17GetMarketSummaryRequest\x12-\n\x06market\x18\x01 \x01(\x0e\x32\x15.financehub.v1.MarketR\x06market\"\xb9\x03\n\x18GetMarketSummaryResponse\x12\x32\n\x0btrading_day\x18\x01 \x01(\x0b\x32\x11.google.type.DateR\ntradingDay\x12\x1c\n\tadvancers\x18\x02 \x01(\x05R\tadvancers\x12\x1c\n\tdecliners\x18\x03 \x01(\x05R\tdecliners\x12\x1c\n\tunchanged\x18\x04 \x01(\x05R\tunchanged\x12\x16\n\x06volume\x18\x05 \x01(\x03R\x06volume\x12\x1a\n\x08turnover\x18\x06 \x01(\x01R\x08turnover\x12\x1d\n\ntasi_level\x18\x07 \x01(\x01R\ttasiLevel\x12\x1f\n\x0btasi_change\x18\x08 \x01(\x01R\ntasiChange\x12.\n\x13tasi_change_percent\x18\t \x01(\x01R\x11tasiChangePercent\x12/\n\ntasi_as_of\x18\n \x01(\x0b\x32\x11.google.type.DateR\x08tasiAsOf\x12:\n\x0b\x64\x61ta_origin\x18\x0b \x01(\x0e\x32\x19.financehub.v1.DataOriginR\ndataOrigin\"\x9b\x01\n\x14ListTopMoversRequest\x12>\n\x08\x63\x61tegory\x18\x01 \x01(\x0e\x32\x1c.financehub.v1.MoverCategoryB\x04\xe2\x41\x01\x02R\x08\x63\x61tegory\x12-\n\x06market\x18\x02 \x01(\x0e\x32\x15.financehub.v1.MarketR\x06market\x12\x14\n\x05limit\x18\x03 \x01(\x05R\x05limit\"\x8c\x02\n\x05Mover\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x17\n\x07name_en\x18\x02 \x01(\tR\x06nameEn\x12\x14\n\x05\x63lose\x18\x03 \x01(\x01R\x05\x63lose\x12%\n\x0eprevious_close\x18\x04 \x01(\x01R\rpreviousClose\x12%\n\x0e\x63hange_percent\x18\x05 \x01(\x01R\rchangePercent\x12\x16\n\x06volume\x18\x06 \x01(\x03R\x06volume\x12\x1a\n\x08turnover\x18\x07 \x01(\x01R\x08turnover\x12:\n\x0b\x64\x61ta_origin\x18\x08 \x01(\x0e\x32\x19.financehub.v1.DataOriginR\ndataOrigin\"\xb3\x01\n\x15ListTopMoversResponse\x12\x32\n\x0btrading_day\x18\x01 \x01(\x0b\x32\x11.google.type.DateR\ntradingDay\x12\x38\n\x08\x63\x61tegory\x18\x02 \x01(\x0e\x32\x1c.financehub.v1.MoverCategoryR\x08\x63\x61tegory\x12,\n\x06movers\x18\x03 \x03(\x0b\x32\x14.financehub.v1.MoverR\x06movers\"\x1e\n\x1cListSectorPerformanceRequest\"\x8d\x02\n\x11SectorPerformance\x12\x43\n\x0eindustry_group\x18\x01 \x01(\x0e\x32\x1c.financehub.v1.IndustryGroupR\rindustryGroup\x12%\n\x0e\x63hange_percent\x18\x02 \x01(\x01R\rchangePercent\x12\x1c\n\tadvancers\x18\x03 \x01(\x05R\tadvancers\x12\x1c\n\tdecliners\x18\x04 \x01(\x05R\tdecliners\x12\x1c\n\tunchanged\x18\x05 \x01(\x05R\tunchanged\x12\x16\n\x06volume\x18\x06 \x01(\x03R\x06volume\x12\x1a\n\x08turnover\x18\x07 \x01(\x01R\x08turnover\"\x8f\x01\n\x1dListSectorPerformanceResponse\x12\x32\n\x0btrading_day\x18\x01 \x01(\x0b\x32\x11.google.type.DateR\ntradingDay\x12:\n\x07sectors\x18\x02 \x03(\x0b\x32 .financehub.v1.SectorPerformanceR\x07sectors\"\x18\n\x16GetMarketStatusRequest\"\xe2\x02\n\x17GetMarketStatusResponse\x12\x36\n\x07session\x18\x01 \x01(\x0e\x32\x1c.financehub.v1.MarketSessionR\x07session\x12\x32\n\x0btrading_day\x18\x02 \x01(\x0b\x32\x11.google.type.DateR\ntradingDay\x12@\n\x0enext_open_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0cnextOpenTime\x12\x42\n\x0fnext_close_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\rnextCloseTime\x12;\n\x0bserver_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nserverTime\x12\x18\n\x07holiday\x18\x06 \x01(\tR\x07holiday\"\x84\x01\n\x16ListTradingDaysRequest\x12\x36\n\nstart_date\x18\x01 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02R\tstartDate\x12\x32\n\x08\x65nd_date\x18\x02 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02R\x07\x65ndDate\"D\n\x07Holiday\x12%\n\x04\x64\x61te\x18\x01 \x01(\x0b\x32\x11.google.type.DateR\x04\x64\x61te\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\"\x83\x01\n\x17ListTradingDaysResponse\x12\x34\n\x0ctrading_days\x18\x01 \x03(\x0b\x32\x11.google.type.DateR\x0btradingDays\x12\x32\n\x08holidays\x18\x02 \x03(\x0b\x32\x16.financehub.v1.HolidayR\x08holidays\"L\n\x0cNumericRange\x12\x15\n\x03min\x18\x01 \x01(\x01H\x00R\x03min\x88\x01\x01\x12\x15\n\x03max\x18\x02 \x01(\x01H\x01R\x03max\x88\x01\x01\x42\x06\n\x04_minB\x06\n\x04_max\"\xfb\x04\n\x17ScreenSecuritiesRequest\x12-\n\x06market\x18\x01 \x01(\x0e\x32\x15.financehub.v1.MarketR\x06market\x12\x45\n\x0findustry_groups\x18\x02 \x03(\x0e\x32\x1c.financehub.v1.IndustryGroupR\x0eindustryGroups\x12\x31\n\x05price\x18\x03 \x01(\x0b\x32\x1b.financehub.v1.NumericRangeR\x05price\x12\x42\n\x0e\x63hange_percent\x18\x04 \x01(\x0b\x32\x1b.financehub.v1.NumericRangeR\rchangePercent\x12\x33\n\x06volume\x18\x05 \x01(\x0b\x32\x1b.financehub.v1.NumericRangeR\x06volume\x12\x37\n\x08turnover\x18\x06 \x01(\x0b\x32\x1b.financehub.v1.NumericRangeR\x08turnover\x12:\n\nmarket_cap\x18\x07 \x01(\x0b\x32\x1b.financehub.v1.NumericRangeR\tmarketCap\x12\x36\n\x08pe_ratio\x18\x08 \x01(\x0b\x32\x1b.financehub.v1.NumericRangeR\x07peRatio\x12\x35\n\x07sort_by\x18\t \x01(\x0e\x32\x1c.financehub.v1.ScreenSortKeyR\x06sortBy\x12\x1e\n\ndescending\x18\n \x01(\x08R\ndescending\x12\x1b\n\tpage_size\x18\x0b \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x0c \x01(\tR\tpageToken\"\xe6\x03\n\x10ScreenedSecurity\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x17\n\x07name_en\x18\x02 \x01(\tR\x06nameEn\x12-\n\x06market\x18\x03 \x01(\x0e\x32\x15.financehub.v1.MarketR\x06market\x12\x43\n\x0eindustry_group\x18\x04 \x01(\x0e\x32\x1c.financehub.v1.IndustryGroupR\rindustryGroup\x12\x14\n\x05price\x18\x05 \x01(\x01R\x05price\x12%\n\x0e\x63hange_percent\x18\x06 \x01(\x01R\rchangePercent\x12\x16\n\x06volume\x18\x07 \x01(\x03R\x06volume\x12\x1a\n\x08turnover\x18\x08 \x01(\x01R\x08turnover\x12\x1d\n\nmarket_cap\x18\t \x01(\x01R\tmarketCap\x12$\n\x0ehas_market_cap\x18\n \x01(\x08R\x0chasMarketCap\x12\x19\n\x08pe_ratio\x18\x0b \x01(\x01R\x07peRatio\x12 \n\x0chas_pe_ratio\x18\x0c \x01(\x08R\nhasPeRatio\x12:\n\x0b\x64\x61ta_origin\x18\r \x01(\x0e\x32\x19.financehub.v1.DataOriginR\ndataOrigin\"\xd6\x01\n\x18ScreenSecuritiesResponse\x12\x32\n\x0btrading_day\x18\x01 \x01(\x0b\x32\x11.google.type.DateR\ntradingDay\x12?\n\nsecurities\x18\x02 \x03(\x0b\x32\x1f.financehub.v1.ScreenedSecurityR\nsecurities\x12&\n\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\x12\x1d\n\ntotal_size\x18\x04 \x01(\x05R\ttotalSize*\xb9\x01\n\rMoverCategory\x12\x1e\n\x1aMOVER_CATEGORY_UNSPECIFIED\x10\x00\x12\x1a\n\x16MOVER_CATEGORY_GAINERS\x10\x01\x12\x19\n\x15MOVER_CATEGORY_LOSERS\x10\x02\x12(\n$MOVER_CATEGORY_MOST_ACTIVE_BY_VOLUME\x10\x03\x12\'\n#MOVER_CATEGORY_MOST_ACTIVE_BY_VALUE\x10\x04*\xe8\x01\n\rMarketSession\x12\x1e\n\x1aMARKET_SESSION_UNSPECIFIED\x10\x00\x12\x1b\n\x17MARKET_SESSION_PRE_OPEN\x10\x01\x12\x1d\n\x19MARKET_SESSION_CONTINUOUS\x10\x02\x12\"\n\x1eMARKET_SESSION_CLOSING_AUCTION\x10\x03\x12 \n\x1cMARKET_SESSION_TRADE_AT_LAST\x10\x04\x12\x19\n\x15MARKET_SESSION_CLOSED\x10\x05\x12\x1a\n\x16MARKET_SESSION_HOLIDAY\x10\x06*\x83\x02\n\rScreenSortKey\x12\x1f\n\x1bSCREEN_SORT_KEY_UNSPECIFIED\x10\x00\x12\x1a\n\x16SCREEN_SORT_KEY_SYMBOL\x10\x01\x12\x19\n\x15SCREEN_SORT_KEY_PRICE\x10\x02\x12\"\n\x1eSCREEN_SORT_KEY_CHANGE_PERCENT\x10\x03\x12\x1a\n\x16SCREEN_SORT_KEY_VOLUME\x10\x04\x12\x1c\n\x18SCREEN_SORT_KEY_TURNOVER\x10\x05\x12\x1e\n\x1aSCREEN_SORT_KEY_MARKET_CAP\x10\x06\x12\x1c\n\x18SCREEN_SORT_KEY_PE_RATIO\x10\x07\x32\xa3\t\n\rMarketService\x12\x7f\n\x0bListTickers\x12!.financehub.v1.ListTickersRequest\x1a\".financehub.v1.ListTickersResponse\")\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x01 \x01\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/tickers\x12\x82\x01\n\tGetTicker\x12\x1f.financehub.v1.GetTickerRequest\x1a .financehub.v1.GetTickerResponse\"2\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x01 \x01\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/tickers/{symbol}\x12\x95\x01\n\x10GetMarketSummary\x12&.financehub.v1.GetMarketSummaryRequest\x1a\'.financehub.v1.GetMarketSummaryResponse\"0\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x01 \x01\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/market/summary\x12\x8b\x01\n\rListTopMovers\x12#.financehub.v1.ListTopMoversRequest\x1a$.financehub.v1.ListTopMoversResponse\"/\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x01 \x01\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/market/movers\x12\xa4\x01\n\x15ListSectorPerformance\x12+.financehub.v1.ListSectorPerformanceRequest\x1a,.financehub.v1.ListSectorPerformanceResponse\"0\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x01 \x01\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/market/sectors\x12\x8f\x01\n\x0fGetMarketStatus\x12%.financehub.v1.GetMarketStatusRequest\x1a&.financehub.v1.GetMarketStatusResponse\"-\x8a\xb5\x18\x10\n\x0cread:tickers\x18\x01\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/market/status\x12\x94\x01\n\x0fListTradingDays\x12%.financehub.v1.ListTradingDaysRequest\x1a&.financehub.v1.ListTradingDaysResponse\"2\x8a\xb5\x18\x10\n\x0cread:tickers\x18\x01\x82\xd3\xe4\x93\x02\x18\x12\x16/v1/market/tradingDays\x12\x95\x01\n\x10ScreenSecurities\x12&.financehub.v1.ScreenSecuritiesRequest\x1a\'.financehub.v1.ScreenSecuritiesResponse\"0\x8a\xb5\x18\x10\n\x0cread:tickers\x18\x05\x82\xd3\xe4\x93\x02\x16\"\x11/v1/market:screen:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,18 +39,76 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_GETTICKERREQUEST'].fields_by_name['symbol']._loaded_options = None
   _globals['_GETTICKERREQUEST'].fields_by_name['symbol']._serialized_options = b'\342A\001\002'
+  _globals['_LISTTOPMOVERSREQUEST'].fields_by_name['category']._loaded_options = None
+  _globals['_LISTTOPMOVERSREQUEST'].fields_by_name['category']._serialized_options = b'\342A\001\002'
+  _globals['_LISTTRADINGDAYSREQUEST'].fields_by_name['start_date']._loaded_options = None
+  _globals['_LISTTRADINGDAYSREQUEST'].fields_by_name['start_date']._serialized_options = b'\342A\001\002'
+  _globals['_LISTTRADINGDAYSREQUEST'].fields_by_name['end_date']._loaded_options = None
+  _globals['_LISTTRADINGDAYSREQUEST'].fields_by_name['end_date']._serialized_options = b'\342A\001\002'
   _globals['_MARKETSERVICE'].methods_by_name['ListTickers']._loaded_options = None
   _globals['_MARKETSERVICE'].methods_by_name['ListTickers']._serialized_options = b'\212\265\030\022\n\014read:tickers\030\001 \001\202\323\344\223\002\r\022\013/v1/tickers'
   _globals['_MARKETSERVICE'].methods_by_name['GetTicker']._loaded_options = None
   _globals['_MARKETSERVICE'].methods_by_name['GetTicker']._serialized_options = b'\212\265\030\022\n\014read:tickers\030\001 \001\202\323\344\223\002\026\022\024/v1/tickers/{symbol}'
-  _globals['_LISTTICKERSREQUEST']._serialized_start=178
-  _globals['_LISTTICKERSREQUEST']._serialized_end=329
-  _globals['_LISTTICKERSRESPONSE']._serialized_start=332
-  _globals['_LISTTICKERSRESPONSE']._serialized_end=473
-  _globals['_GETTICKERREQUEST']._serialized_start=475
-  _globals['_GETTICKERREQUEST']._serialized_end=523
-  _globals['_GETTICKERRESPONSE']._serialized_start=525
-  _globals['_GETTICKERRESPONSE']._serialized_end=591
-  _globals['_MARKETSERVICE']._serialized_start=594
-  _globals['_MARKETSERVICE']._serialized_end=871
+  _globals['_MARKETSERVICE'].methods_by_name['GetMarketSummary']._loaded_options = None
+  _globals['_MARKETSERVICE'].methods_by_name['GetMarketSummary']._serialized_options = b'\212\265\030\022\n\014read:tickers\030\001 \001\202\323\344\223\002\024\022\022/v1/market/summary'
+  _globals['_MARKETSERVICE'].methods_by_name['ListTopMovers']._loaded_options = None
+  _globals['_MARKETSERVICE'].methods_by_name['ListTopMovers']._serialized_options = b'\212\265\030\022\n\014read:tickers\030\001 \001\202\323\344\223\002\023\022\021/v1/market/movers'
+  _globals['_MARKETSERVICE'].methods_by_name['ListSectorPerformance']._loaded_options = None
+  _globals['_MARKETSERVICE'].methods_by_name['ListSectorPerformance']._serialized_options = b'\212\265\030\022\n\014read:tickers\030\001 \001\202\323\344\223\002\024\022\022/v1/market/sectors'
+  _globals['_MARKETSERVICE'].methods_by_name['GetMarketStatus']._loaded_options = None
+  _globals['_MARKETSERVICE'].methods_by_name['GetMarketStatus']._serialized_options = b'\212\265\030\020\n\014read:tickers\030\001\202\323\344\223\002\023\022\021/v1/market/status'
+  _globals['_MARKETSERVICE'].methods_by_name['ListTradingDays']._loaded_options = None
+  _globals['_MARKETSERVICE'].methods_by_name['ListTradingDays']._serialized_options = b'\212\265\030\020\n\014read:tickers\030\001\202\323\344\223\002\030\022\026/v1/market/tradingDays'
+  _globals['_MARKETSERVICE'].methods_by_name['ScreenSecurities']._loaded_options = None
+  _globals['_MARKETSERVICE'].methods_by_name['ScreenSecurities']._serialized_options = b'\212\265\030\020\n\014read:tickers\030\005\202\323\344\223\002\026\"\021/v1/market:screen:\001*'
+  _globals['_MOVERCATEGORY']._serialized_start=4443
+  _globals['_MOVERCATEGORY']._serialized_end=4628
+  _globals['_MARKETSESSION']._serialized_start=4631
+  _globals['_MARKETSESSION']._serialized_end=4863
+  _globals['_SCREENSORTKEY']._serialized_start=4866
+  _globals['_SCREENSORTKEY']._serialized_end=5125
+  _globals['_LISTTICKERSREQUEST']._serialized_start=235
+  _globals['_LISTTICKERSREQUEST']._serialized_end=455
+  _globals['_LISTTICKERSRESPONSE']._serialized_start=458
+  _globals['_LISTTICKERSRESPONSE']._serialized_end=599
+  _globals['_GETTICKERREQUEST']._serialized_start=601
+  _globals['_GETTICKERREQUEST']._serialized_end=649
+  _globals['_GETTICKERRESPONSE']._serialized_start=651
+  _globals['_GETTICKERRESPONSE']._serialized_end=717
+  _globals['_GETMARKETSUMMARYREQUEST']._serialized_start=719
+  _globals['_GETMARKETSUMMARYREQUEST']._serialized_end=791
+  _globals['_GETMARKETSUMMARYRESPONSE']._serialized_start=794
+  _globals['_GETMARKETSUMMARYRESPONSE']._serialized_end=1235
+  _globals['_LISTTOPMOVERSREQUEST']._serialized_start=1238
+  _globals['_LISTTOPMOVERSREQUEST']._serialized_end=1393
+  _globals['_MOVER']._serialized_start=1396
+  _globals['_MOVER']._serialized_end=1664
+  _globals['_LISTTOPMOVERSRESPONSE']._serialized_start=1667
+  _globals['_LISTTOPMOVERSRESPONSE']._serialized_end=1846
+  _globals['_LISTSECTORPERFORMANCEREQUEST']._serialized_start=1848
+  _globals['_LISTSECTORPERFORMANCEREQUEST']._serialized_end=1878
+  _globals['_SECTORPERFORMANCE']._serialized_start=1881
+  _globals['_SECTORPERFORMANCE']._serialized_end=2150
+  _globals['_LISTSECTORPERFORMANCERESPONSE']._serialized_start=2153
+  _globals['_LISTSECTORPERFORMANCERESPONSE']._serialized_end=2296
+  _globals['_GETMARKETSTATUSREQUEST']._serialized_start=2298
+  _globals['_GETMARKETSTATUSREQUEST']._serialized_end=2322
+  _globals['_GETMARKETSTATUSRESPONSE']._serialized_start=2325
+  _globals['_GETMARKETSTATUSRESPONSE']._serialized_end=2679
+  _globals['_LISTTRADINGDAYSREQUEST']._serialized_start=2682
+  _globals['_LISTTRADINGDAYSREQUEST']._serialized_end=2814
+  _globals['_HOLIDAY']._serialized_start=2816
+  _globals['_HOLIDAY']._serialized_end=2884
+  _globals['_LISTTRADINGDAYSRESPONSE']._serialized_start=2887
+  _globals['_LISTTRADINGDAYSRESPONSE']._serialized_end=3018
+  _globals['_NUMERICRANGE']._serialized_start=3020
+  _globals['_NUMERICRANGE']._serialized_end=3096
+  _globals['_SCREENSECURITIESREQUEST']._serialized_start=3099
+  _globals['_SCREENSECURITIESREQUEST']._serialized_end=3734
+  _globals['_SCREENEDSECURITY']._serialized_start=3737
+  _globals['_SCREENEDSECURITY']._serialized_end=4223
+  _globals['_SCREENSECURITIESRESPONSE']._serialized_start=4226
+  _globals['_SCREENSECURITIESRESPONSE']._serialized_end=4440
+  _globals['_MARKETSERVICE']._serialized_start=5128
+  _globals['_MARKETSERVICE']._serialized_end=6315
 # @@protoc_insertion_point(module_scope)

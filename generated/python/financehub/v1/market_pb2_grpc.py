@@ -45,6 +45,36 @@ class MarketServiceStub:
                 request_serializer=financehub_dot_v1_dot_market__pb2.GetTickerRequest.SerializeToString,
                 response_deserializer=financehub_dot_v1_dot_market__pb2.GetTickerResponse.FromString,
                 _registered_method=True)
+        self.GetMarketSummary = channel.unary_unary(
+                '/financehub.v1.MarketService/GetMarketSummary',
+                request_serializer=financehub_dot_v1_dot_market__pb2.GetMarketSummaryRequest.SerializeToString,
+                response_deserializer=financehub_dot_v1_dot_market__pb2.GetMarketSummaryResponse.FromString,
+                _registered_method=True)
+        self.ListTopMovers = channel.unary_unary(
+                '/financehub.v1.MarketService/ListTopMovers',
+                request_serializer=financehub_dot_v1_dot_market__pb2.ListTopMoversRequest.SerializeToString,
+                response_deserializer=financehub_dot_v1_dot_market__pb2.ListTopMoversResponse.FromString,
+                _registered_method=True)
+        self.ListSectorPerformance = channel.unary_unary(
+                '/financehub.v1.MarketService/ListSectorPerformance',
+                request_serializer=financehub_dot_v1_dot_market__pb2.ListSectorPerformanceRequest.SerializeToString,
+                response_deserializer=financehub_dot_v1_dot_market__pb2.ListSectorPerformanceResponse.FromString,
+                _registered_method=True)
+        self.GetMarketStatus = channel.unary_unary(
+                '/financehub.v1.MarketService/GetMarketStatus',
+                request_serializer=financehub_dot_v1_dot_market__pb2.GetMarketStatusRequest.SerializeToString,
+                response_deserializer=financehub_dot_v1_dot_market__pb2.GetMarketStatusResponse.FromString,
+                _registered_method=True)
+        self.ListTradingDays = channel.unary_unary(
+                '/financehub.v1.MarketService/ListTradingDays',
+                request_serializer=financehub_dot_v1_dot_market__pb2.ListTradingDaysRequest.SerializeToString,
+                response_deserializer=financehub_dot_v1_dot_market__pb2.ListTradingDaysResponse.FromString,
+                _registered_method=True)
+        self.ScreenSecurities = channel.unary_unary(
+                '/financehub.v1.MarketService/ScreenSecurities',
+                request_serializer=financehub_dot_v1_dot_market__pb2.ScreenSecuritiesRequest.SerializeToString,
+                response_deserializer=financehub_dot_v1_dot_market__pb2.ScreenSecuritiesResponse.FromString,
+                _registered_method=True)
 
 
 class MarketServiceServicer:
@@ -65,6 +95,49 @@ class MarketServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMarketSummary(self, request, context):
+        """Breadth, volume, turnover and the TASI level for the latest trading day
+        on record.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTopMovers(self, request, context):
+        """The day's biggest gainers, losers, or most active by volume or by value.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListSectorPerformance(self, request, context):
+        """How each industry group did on the latest trading day.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMarketStatus(self, request, context):
+        """Which session the exchange is in now (Asia/Riyadh), and the next open and close.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTradingDays(self, request, context):
+        """Trading days (and the holidays between them) in a date range.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ScreenSecurities(self, request, context):
+        """Securities matching typed filters, in an allowed sort order, paginated.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MarketServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -77,6 +150,36 @@ def add_MarketServiceServicer_to_server(servicer, server):
                     servicer.GetTicker,
                     request_deserializer=financehub_dot_v1_dot_market__pb2.GetTickerRequest.FromString,
                     response_serializer=financehub_dot_v1_dot_market__pb2.GetTickerResponse.SerializeToString,
+            ),
+            'GetMarketSummary': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMarketSummary,
+                    request_deserializer=financehub_dot_v1_dot_market__pb2.GetMarketSummaryRequest.FromString,
+                    response_serializer=financehub_dot_v1_dot_market__pb2.GetMarketSummaryResponse.SerializeToString,
+            ),
+            'ListTopMovers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTopMovers,
+                    request_deserializer=financehub_dot_v1_dot_market__pb2.ListTopMoversRequest.FromString,
+                    response_serializer=financehub_dot_v1_dot_market__pb2.ListTopMoversResponse.SerializeToString,
+            ),
+            'ListSectorPerformance': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListSectorPerformance,
+                    request_deserializer=financehub_dot_v1_dot_market__pb2.ListSectorPerformanceRequest.FromString,
+                    response_serializer=financehub_dot_v1_dot_market__pb2.ListSectorPerformanceResponse.SerializeToString,
+            ),
+            'GetMarketStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMarketStatus,
+                    request_deserializer=financehub_dot_v1_dot_market__pb2.GetMarketStatusRequest.FromString,
+                    response_serializer=financehub_dot_v1_dot_market__pb2.GetMarketStatusResponse.SerializeToString,
+            ),
+            'ListTradingDays': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTradingDays,
+                    request_deserializer=financehub_dot_v1_dot_market__pb2.ListTradingDaysRequest.FromString,
+                    response_serializer=financehub_dot_v1_dot_market__pb2.ListTradingDaysResponse.SerializeToString,
+            ),
+            'ScreenSecurities': grpc.unary_unary_rpc_method_handler(
+                    servicer.ScreenSecurities,
+                    request_deserializer=financehub_dot_v1_dot_market__pb2.ScreenSecuritiesRequest.FromString,
+                    response_serializer=financehub_dot_v1_dot_market__pb2.ScreenSecuritiesResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -134,6 +237,168 @@ class MarketService:
             '/financehub.v1.MarketService/GetTicker',
             financehub_dot_v1_dot_market__pb2.GetTickerRequest.SerializeToString,
             financehub_dot_v1_dot_market__pb2.GetTickerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMarketSummary(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/financehub.v1.MarketService/GetMarketSummary',
+            financehub_dot_v1_dot_market__pb2.GetMarketSummaryRequest.SerializeToString,
+            financehub_dot_v1_dot_market__pb2.GetMarketSummaryResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTopMovers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/financehub.v1.MarketService/ListTopMovers',
+            financehub_dot_v1_dot_market__pb2.ListTopMoversRequest.SerializeToString,
+            financehub_dot_v1_dot_market__pb2.ListTopMoversResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListSectorPerformance(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/financehub.v1.MarketService/ListSectorPerformance',
+            financehub_dot_v1_dot_market__pb2.ListSectorPerformanceRequest.SerializeToString,
+            financehub_dot_v1_dot_market__pb2.ListSectorPerformanceResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMarketStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/financehub.v1.MarketService/GetMarketStatus',
+            financehub_dot_v1_dot_market__pb2.GetMarketStatusRequest.SerializeToString,
+            financehub_dot_v1_dot_market__pb2.GetMarketStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTradingDays(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/financehub.v1.MarketService/ListTradingDays',
+            financehub_dot_v1_dot_market__pb2.ListTradingDaysRequest.SerializeToString,
+            financehub_dot_v1_dot_market__pb2.ListTradingDaysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ScreenSecurities(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/financehub.v1.MarketService/ScreenSecurities',
+            financehub_dot_v1_dot_market__pb2.ScreenSecuritiesRequest.SerializeToString,
+            financehub_dot_v1_dot_market__pb2.ScreenSecuritiesResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -22,21 +22,24 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x66inancehub/v1/securities.proto\x12\rfinancehub.v1\"\xdc\x02\n\x06Ticker\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x17\n\x07name_en\x18\x02 \x01(\tR\x06nameEn\x12\x17\n\x07name_ar\x18\x03 \x01(\tR\x06nameAr\x12-\n\x06market\x18\x04 \x01(\x0e\x32\x15.financehub.v1.MarketR\x06market\x12@\n\rsecurity_type\x18\x05 \x01(\x0e\x32\x1b.financehub.v1.SecurityTypeR\x0csecurityType\x12\x16\n\x06sector\x18\x06 \x01(\tR\x06sector\x12\x1a\n\x08industry\x18\x07 \x01(\tR\x08industry\x12\x1b\n\tsector_ar\x18\x08 \x01(\tR\x08sectorAr\x12\x1a\n\x08\x63urrency\x18\t \x01(\tR\x08\x63urrency\x12*\n\x11has_price_history\x18\n \x01(\x08R\x0fhasPriceHistory*B\n\x06Market\x12\x16\n\x12MARKET_UNSPECIFIED\x10\x00\x12\x0f\n\x0bMARKET_MAIN\x10\x01\x12\x0f\n\x0bMARKET_NOMU\x10\x02*v\n\x0cSecurityType\x12\x1d\n\x19SECURITY_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14SECURITY_TYPE_EQUITY\x10\x01\x12\x16\n\x12SECURITY_TYPE_REIT\x10\x02\x12\x15\n\x11SECURITY_TYPE_ETF\x10\x03*Z\n\nDataOrigin\x12\x1b\n\x17\x44\x41TA_ORIGIN_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44\x41TA_ORIGIN_REAL\x10\x01\x12\x19\n\x15\x44\x41TA_ORIGIN_SYNTHETIC\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1e\x66inancehub/v1/securities.proto\x12\rfinancehub.v1\x1a\x16google/type/date.proto\"\xa9\x04\n\x06Ticker\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x17\n\x07name_en\x18\x02 \x01(\tR\x06nameEn\x12\x17\n\x07name_ar\x18\x03 \x01(\tR\x06nameAr\x12-\n\x06market\x18\x04 \x01(\x0e\x32\x15.financehub.v1.MarketR\x06market\x12@\n\rsecurity_type\x18\x05 \x01(\x0e\x32\x1b.financehub.v1.SecurityTypeR\x0csecurityType\x12\x16\n\x06sector\x18\x06 \x01(\tR\x06sector\x12\x1a\n\x08industry\x18\x07 \x01(\tR\x08industry\x12\x1b\n\tsector_ar\x18\x08 \x01(\tR\x08sectorAr\x12\x1a\n\x08\x63urrency\x18\t \x01(\tR\x08\x63urrency\x12*\n\x11has_price_history\x18\n \x01(\x08R\x0fhasPriceHistory\x12\x43\n\x0eindustry_group\x18\x0b \x01(\x0e\x32\x1c.financehub.v1.IndustryGroupR\rindustryGroup\x12\x12\n\x04isin\x18\x0c \x01(\tR\x04isin\x12\x34\n\x0clisting_date\x18\r \x01(\x0b\x32\x11.google.type.DateR\x0blistingDate\x12<\n\x0cprice_origin\x18\x0e \x01(\x0e\x32\x19.financehub.v1.DataOriginR\x0bpriceOrigin*B\n\x06Market\x12\x16\n\x12MARKET_UNSPECIFIED\x10\x00\x12\x0f\n\x0bMARKET_MAIN\x10\x01\x12\x0f\n\x0bMARKET_NOMU\x10\x02*v\n\x0cSecurityType\x12\x1d\n\x19SECURITY_TYPE_UNSPECIFIED\x10\x00\x12\x18\n\x14SECURITY_TYPE_EQUITY\x10\x01\x12\x16\n\x12SECURITY_TYPE_REIT\x10\x02\x12\x15\n\x11SECURITY_TYPE_ETF\x10\x03*q\n\nDataOrigin\x12\x1b\n\x17\x44\x41TA_ORIGIN_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44\x41TA_ORIGIN_REAL\x10\x01\x12\x19\n\x15\x44\x41TA_ORIGIN_SYNTHETIC\x10\x02\x12\x15\n\x11\x44\x41TA_ORIGIN_MIXED\x10\x03*\xdb\x07\n\rIndustryGroup\x12\x1e\n\x1aINDUSTRY_GROUP_UNSPECIFIED\x10\x00\x12\x19\n\x15INDUSTRY_GROUP_ENERGY\x10\x01\x12\x1c\n\x18INDUSTRY_GROUP_MATERIALS\x10\x02\x12 \n\x1cINDUSTRY_GROUP_CAPITAL_GOODS\x10\x03\x12\x37\n3INDUSTRY_GROUP_COMMERCIAL_AND_PROFESSIONAL_SERVICES\x10\x04\x12!\n\x1dINDUSTRY_GROUP_TRANSPORTATION\x10\x05\x12\x30\n,INDUSTRY_GROUP_CONSUMER_DURABLES_AND_APPAREL\x10\x06\x12$\n INDUSTRY_GROUP_CONSUMER_SERVICES\x10\x07\x12*\n&INDUSTRY_GROUP_MEDIA_AND_ENTERTAINMENT\x10\x08\x12\x41\n=INDUSTRY_GROUP_CONSUMER_DISCRETIONARY_DISTRIBUTION_AND_RETAIL\x10\t\x12;\n7INDUSTRY_GROUP_CONSUMER_STAPLES_DISTRIBUTION_AND_RETAIL\x10\n\x12%\n!INDUSTRY_GROUP_FOOD_AND_BEVERAGES\x10\x0b\x12\x32\n.INDUSTRY_GROUP_HOUSEHOLD_AND_PERSONAL_PRODUCTS\x10\x0c\x12\x35\n1INDUSTRY_GROUP_HEALTH_CARE_EQUIPMENT_AND_SERVICES\x10\r\x12\x32\n.INDUSTRY_GROUP_PHARMA_BIOTECH_AND_LIFE_SCIENCE\x10\x0e\x12\x18\n\x14INDUSTRY_GROUP_BANKS\x10\x0f\x12%\n!INDUSTRY_GROUP_FINANCIAL_SERVICES\x10\x10\x12\x1c\n\x18INDUSTRY_GROUP_INSURANCE\x10\x11\x12-\n)INDUSTRY_GROUP_TELECOMMUNICATION_SERVICES\x10\x12\x12\x1c\n\x18INDUSTRY_GROUP_UTILITIES\x10\x13\x12\x18\n\x14INDUSTRY_GROUP_REITS\x10\x14\x12\x39\n5INDUSTRY_GROUP_REAL_ESTATE_MANAGEMENT_AND_DEVELOPMENT\x10\x15\x12(\n$INDUSTRY_GROUP_SOFTWARE_AND_SERVICES\x10\x16\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'financehub.v1.securities_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_MARKET']._serialized_start=400
-  _globals['_MARKET']._serialized_end=466
-  _globals['_SECURITYTYPE']._serialized_start=468
-  _globals['_SECURITYTYPE']._serialized_end=586
-  _globals['_DATAORIGIN']._serialized_start=588
-  _globals['_DATAORIGIN']._serialized_end=678
-  _globals['_TICKER']._serialized_start=50
-  _globals['_TICKER']._serialized_end=398
+  _globals['_MARKET']._serialized_start=629
+  _globals['_MARKET']._serialized_end=695
+  _globals['_SECURITYTYPE']._serialized_start=697
+  _globals['_SECURITYTYPE']._serialized_end=815
+  _globals['_DATAORIGIN']._serialized_start=817
+  _globals['_DATAORIGIN']._serialized_end=930
+  _globals['_INDUSTRYGROUP']._serialized_start=933
+  _globals['_INDUSTRYGROUP']._serialized_end=1920
+  _globals['_TICKER']._serialized_start=74
+  _globals['_TICKER']._serialized_end=627
 # @@protoc_insertion_point(module_scope)

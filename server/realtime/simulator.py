@@ -1,0 +1,139 @@
+"""The demo market: simulated trades published as live quotes.
+
+One process at a time drives it (a Redis lock with a short expiry, renewed
+every beat, so another process takes over within seconds if the holder dies).
+Each beat advances the pure QuoteSimulator, folds the trades into each
+symbol's quote for the day (open, high, low, volume, turnover), stores the
+quotes and publishes them on the quote channel for every process's fan-out.
+Every quote it makes is labelled synthetic.
+"""
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from financehub.v1 import quotes_pb2, securities_pb2
+from server.domain.calendar import RIYADH
+from server.domain.simulation import QuoteSimulator, SimulatedTick
+from server.domain.ticks import price_limits, tick_size_for
+from server.realtime.fanout import quote_channel
+from server.services.conversions import date_message
+from server.storage.quotes import EndOfDay, QuoteBook
+
+log = logging.getLogger(__name__)
+
+LOCK_KEY = "fh:simulator:lock"
+
+
+def _today() -> date:
+    return datetime.now(RIYADH).date()
+
+
+class MarketSimulator:
+    def __init__(self, redis: Redis, quotes: QuoteBook,
+                 load_references: Callable[[], Awaitable[dict[str, EndOfDay]]], *,
+                 interval_s: float, seed: int) -> None:
+        self._redis = redis
+        self._quotes = quotes
+        self._load_references = load_references
+        self._interval_s = interval_s
+        self._seed = seed
+        self._owner = uuid.uuid4().hex
+        self._task: asyncio.Task[None] | None = None
+        self.published = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="market-simulator")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        with contextlib.suppress(RedisError):
+            if await self._redis.get(LOCK_KEY) == self._owner.encode():
+                await self._redis.delete(LOCK_KEY)
+
+    async def _holds_lock(self) -> bool:
+        ttl_ms = int(max(self._interval_s * 4, 3.0) * 1000)
+        if await self._redis.set(LOCK_KEY, self._owner, nx=True, px=ttl_ms):
+            return True
+        if await self._redis.get(LOCK_KEY) == self._owner.encode():
+            await self._redis.pexpire(LOCK_KEY, ttl_ms)
+            return True
+        return False
+
+    async def _run(self) -> None:
+        market: _SimulatedDay | None = None
+        while True:
+            try:
+                if await self._holds_lock():
+                    if market is None or market.day != _today():
+                        market = _SimulatedDay(await self._load_references(), _today(),
+                                               self._seed)
+                    quotes = market.beat()
+                    if quotes:
+                        await self._quotes.store(quotes)
+                        async with self._redis.pipeline(transaction=False) as pipe:
+                            for quote in quotes:
+                                pipe.publish(quote_channel(self._redis),
+                                             quote.SerializeToString())
+                            await pipe.execute()
+                        self.published += len(quotes)
+                else:
+                    market = None  # another process drives; start afresh if we take over
+            except (RedisError, OSError) as error:
+                log.warning("market simulator paused: Redis unavailable",
+                            extra={"error": str(error)})
+            await asyncio.sleep(self._interval_s)
+
+
+class _SimulatedDay:
+    """One simulated trading day's running quotes."""
+
+    def __init__(self, references: dict[str, EndOfDay], day: date, seed: int) -> None:
+        self.day = day
+        self._references = references
+        day_seed = seed * 100_000 + day.toordinal() % 100_000
+        self._simulator = QuoteSimulator(
+            {s: (Decimal(str(eod.close)), eod.market) for s, eod in references.items()},
+            day_seed)
+        self._quotes: dict[str, quotes_pb2.Quote] = {}
+
+    def beat(self) -> list[quotes_pb2.Quote]:
+        return [self._apply(tick) for tick in self._simulator.step()]
+
+    def _apply(self, tick: SimulatedTick) -> quotes_pb2.Quote:
+        reference = self._references[tick.symbol]
+        price = float(tick.price)
+        quote = self._quotes.get(tick.symbol)
+        if quote is None:
+            limits = price_limits(Decimal(str(reference.close)), reference.market)
+            quote = quotes_pb2.Quote(
+                symbol=tick.symbol, previous_close=reference.close, open=price, high=price,
+                low=price, limit_up=float(limits.upper), limit_down=float(limits.lower),
+                data_origin=securities_pb2.DATA_ORIGIN_SYNTHETIC)
+            quote.trading_day.CopyFrom(date_message(self.day))
+            self._quotes[tick.symbol] = quote
+        quote.price = price
+        quote.change = price - reference.close
+        quote.change_percent = (price / reference.close - 1) * 100 if reference.close else 0.0
+        quote.high = max(quote.high, price)
+        quote.low = min(quote.low, price)
+        quote.volume += tick.volume
+        quote.turnover += price * tick.volume
+        quote.tick_size = float(tick_size_for(tick.price))
+        quote.sequence = tick.sequence
+        quote.update_time.FromDatetime(datetime.now(UTC))
+        published = quotes_pb2.Quote()
+        published.CopyFrom(quote)
+        return published
