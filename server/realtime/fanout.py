@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from financehub.v1 import quotes_pb2
+from server.realtime.background import BackgroundLoop
 
 log = logging.getLogger(__name__)
 
@@ -84,22 +85,17 @@ class QuoteFanout:
         self._redis = redis
         self._queue_size = queue_size
         self._subscriptions: set[Subscription] = set()
-        self._task: asyncio.Task[None] | None = None
+        self._listener = BackgroundLoop("quote-fanout", self._listen)
 
     @property
     def subscriber_count(self) -> int:
         return len(self._subscriptions)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._listen(), name="quote-fanout")
+        self._listener.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._listener.stop()
 
     def subscribe(self, symbols: Iterable[str]) -> Subscription:
         subscription = Subscription(frozenset(symbols), self._queue_size)

@@ -23,6 +23,7 @@ from financehub.v1 import quotes_pb2, securities_pb2
 from server.domain.calendar import RIYADH
 from server.domain.simulation import QuoteSimulator, SimulatedTick
 from server.domain.ticks import price_limits, tick_size_for
+from server.realtime.background import BackgroundLoop
 from server.realtime.fanout import quote_channel
 from server.services.conversions import date_message
 from server.storage.quotes import EndOfDay, QuoteBook
@@ -46,19 +47,14 @@ class MarketSimulator:
         self._interval_s = interval_s
         self._seed = seed
         self._owner = uuid.uuid4().hex
-        self._task: asyncio.Task[None] | None = None
+        self._loop = BackgroundLoop("market-simulator", self._run)
         self.published = 0
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="market-simulator")
+        self._loop.start()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._loop.stop()
         with contextlib.suppress(RedisError):
             if await self._redis.get(LOCK_KEY) == self._owner.encode():
                 await self._redis.delete(LOCK_KEY)
