@@ -32,6 +32,7 @@ from server.interceptors.rate_limit import RateLimitInterceptor, RateLimitMeter
 from server.mailer import Mailer, SmtpSettings
 from server.realtime.fanout import QuoteFanout
 from server.realtime.simulator import MarketSimulator
+from server.realtime.view_refresher import ViewRefresher
 from server.security.accounts import AccountService
 from server.security.administration import AdministrationService
 from server.security.authenticator import Authenticator
@@ -80,6 +81,7 @@ class Application:
     fanout: QuoteFanout
     simulator: MarketSimulator | None
     pubsub_redis: Redis
+    refresher: ViewRefresher
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Drain: report NOT_SERVING, keep serving for the drain delay (so load balancers
@@ -90,6 +92,7 @@ class Application:
         if self.settings.shutdown_drain_delay_s:
             await asyncio.sleep(self.settings.shutdown_drain_delay_s)
         await self.server.stop(grace)
+        await self.refresher.stop()
         if self.simulator is not None:
             await self.simulator.stop()
         await self.fanout.stop()
@@ -214,12 +217,14 @@ async def start_application(settings: Settings, backends: Backends) -> Applicati
     fanout.start()
     if simulator is not None:
         simulator.start()
+    refresher = ViewRefresher(MarketViewRepository(database), cache, settings.view_refresh_s)
+    refresher.start()
     for name in ["", *service_names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("gRPC server listening", extra={"port": port, "services": service_names,
                                              "tls": settings.tls_cert_file is not None})
     return Application(settings, server, health_servicer, database, redis, cache, accounts, port,
-                       fanout, simulator, pubsub_redis)
+                       fanout, simulator, pubsub_redis, refresher)
 
 
 async def serve(settings: Settings) -> None:

@@ -136,6 +136,7 @@ class Settings:
     simulator_seed: int
     stream_heartbeat_s: float
     stream_queue_size: int
+    view_refresh_s: float
     # The variables themselves, for settings read elsewhere (JWT keys); never printed.
     source_env: Mapping[str, str] = field(repr=False)
 
@@ -206,6 +207,7 @@ class Settings:
             simulator_seed=_int(env, "FINANCEHUB_DEMO_SEED", 2026),
             stream_heartbeat_s=_float(env, "FINANCEHUB_STREAM_HEARTBEAT_SECONDS", 5.0),
             stream_queue_size=_int(env, "FINANCEHUB_STREAM_QUEUE_SIZE", 256, minimum=1),
+            view_refresh_s=_float(env, "FINANCEHUB_VIEW_REFRESH_SECONDS", 60.0),
             source_env=dict(env),
         )
 

@@ -4,8 +4,14 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from server.domain.corporate_actions import CorporateActionType
 from server.domain.errors import NotFoundError
 from server.domain.indices import capped_weights
+from server.ingest.corporate_actions import (
+    CORPORATE_ACTIONS_FILE,
+    CORPORATE_ACTIONS_SOURCE,
+    parse_corporate_actions,
+)
 from server.ingest.demo import DemoReport, DemoSettings, seed_demo_market
 from server.ingest.reference import (
     COMPANIES_FILE,
@@ -16,12 +22,15 @@ from server.ingest.reference import (
     parse_companies,
     parse_index_levels,
 )
+from server.ingest.stooq_csv import PROVIDER as STOOQ_PROVIDER
+from server.ingest.stooq_csv import parse_stooq_daily_csv
 from server.ingest.yahoo_csv import PROVIDER as YAHOO_PROVIDER
-from server.ingest.yahoo_csv import ImportFileError, parse_yahoo_daily_csv
+from server.ingest.yahoo_csv import ImportFileError, ParsedDailyFile, parse_yahoo_daily_csv
 from server.services.indices import INDICES_TAG
 from server.services.market import MARKET_VIEWS_TAG, SECURITIES_TAG, symbol_tag
 from server.storage.bars import DailyBarRepository, UpsertCounts
 from server.storage.cache import ResponseCache
+from server.storage.corporate_actions import CorporateActionRepository, UnknownSymbols
 from server.storage.database import Database
 from server.storage.indices import IndexRepository
 from server.storage.market_views import MarketViewRepository
@@ -53,14 +62,27 @@ def read_text(path: Path) -> str:
 
 async def import_daily_bars(database: Database, cache: ResponseCache | None, path: Path,
                             symbol: str) -> BarsImportReport:
-    """Validate the whole file, then upsert it in one transaction (all or nothing)."""
+    """Validate the whole Yahoo Finance file, then upsert it in one transaction (all or
+    nothing)."""
     parsed = parse_yahoo_daily_csv(read_text(path), symbol)
+    return await _store_daily_bars(database, cache, symbol, parsed, YAHOO_PROVIDER)
+
+
+async def import_stooq_daily_bars(database: Database, cache: ResponseCache | None, path: Path,
+                                  symbol: str) -> BarsImportReport:
+    """Validate the whole Stooq file, then upsert it in one transaction (all or nothing)."""
+    parsed = parse_stooq_daily_csv(read_text(path), symbol)
+    return await _store_daily_bars(database, cache, symbol, parsed, STOOQ_PROVIDER)
+
+
+async def _store_daily_bars(database: Database, cache: ResponseCache | None, symbol: str,
+                            parsed: ParsedDailyFile, provider: str) -> BarsImportReport:
     securities = SecurityRepository(database)
     if not await securities.exists(symbol):
         raise NotFoundError("ticker", symbol, reason="TICKER_NOT_FOUND")
     async with database.transaction() as conn:
         counts = await DailyBarRepository(database).upsert(
-            conn, symbol, parsed.bars, origin="REAL", provider=YAHOO_PROVIDER
+            conn, symbol, parsed.bars, origin="REAL", provider=provider
         )
     await MarketViewRepository(database).refresh()
     if cache is not None:
@@ -69,15 +91,57 @@ async def import_daily_bars(database: Database, cache: ResponseCache | None, pat
 
 
 @dataclass(frozen=True)
+class CorporateActionsReport:
+    rows_read: int
+    repeats_merged: int
+    by_type: dict[CorporateActionType, int]
+    counts: UpsertCounts
+    unknown_symbols: UnknownSymbols
+    unlisted_types: dict[str, int]
+
+    def summary(self) -> str:
+        lines = [
+            f"corporate actions: {self.rows_read} rows read, {self.repeats_merged} repeated "
+            f"rows merged, {self.counts.inserted} inserted, {self.counts.updated} updated, "
+            f"{self.counts.unchanged} unchanged",
+            "corporate actions by type: " + ", ".join(
+                f"{kind} {count}" for kind, count in self.by_type.items()),
+            f"corporate actions of symbols not in the securities list (kept): "
+            f"{self.unknown_symbols.actions} across {self.unknown_symbols.symbols} symbols",
+        ]
+        if self.unlisted_types:
+            lines.append("Arabic action types with no classification yet (stored as OTHER): "
+                         + ", ".join(f"{name} {count}"
+                                     for name, count in self.unlisted_types.items()))
+        return "\n".join(lines)
+
+
+async def import_corporate_actions(database: Database, cache: ResponseCache | None, path: Path,
+                                   source: str) -> CorporateActionsReport:
+    """Validate the whole file, then upsert it in one transaction (all or nothing)."""
+    parsed = parse_corporate_actions(read_text(path))
+    actions = CorporateActionRepository()
+    async with database.transaction() as conn:
+        stored = await actions.upsert(conn, parsed.actions, source=source)
+        unknown = await actions.unknown_symbols(conn)
+    await MarketViewRepository(database).refresh()
+    if cache is not None:
+        await cache.invalidate_tags(sorted(symbol_tag(s) for s in stored.changed_symbols))
+    return CorporateActionsReport(parsed.rows_read, parsed.repeats_merged, parsed.by_type(),
+                                  stored.counts, unknown, parsed.unlisted_types)
+
+
+@dataclass(frozen=True)
 class SeedReport:
     securities: int
+    corporate_actions: CorporateActionsReport
     bars: list[BarsImportReport]
     index_bars: int
     demo: DemoReport | None
     index_members: dict[str, int]
 
     def summary(self) -> str:
-        lines = [f"securities: {self.securities} loaded"]
+        lines = [f"securities: {self.securities} loaded", self.corporate_actions.summary()]
         lines += [report.summary() for report in self.bars]
         lines.append(f"index levels: {self.index_bars} loaded (returns recomputed in date order)")
         if self.demo is not None:
@@ -134,6 +198,8 @@ async def seed(database: Database, cache: ResponseCache | None,
         await IndexRepository(database).upsert(conn, names, index_bars, INDICES_PROVIDER)
     if cache is not None:
         await cache.invalidate_tags([SECURITIES_TAG])
+    corporate_actions = await import_corporate_actions(database, cache, CORPORATE_ACTIONS_FILE,
+                                                       CORPORATE_ACTIONS_SOURCE)
     reports = [await import_daily_bars(database, cache, path, symbol)
                for symbol, path in DAILY_PRICE_FILES.items()]
     demo_report = await seed_demo_market(database, demo) if demo is not None else None
@@ -141,4 +207,5 @@ async def seed(database: Database, cache: ResponseCache | None,
     await MarketViewRepository(database).refresh()
     if cache is not None:
         await cache.invalidate_tags([SECURITIES_TAG, MARKET_VIEWS_TAG, INDICES_TAG])
-    return SeedReport(len(companies), reports, len(index_bars), demo_report, membership)
+    return SeedReport(len(companies), corporate_actions, reports, len(index_bars), demo_report,
+                      membership)

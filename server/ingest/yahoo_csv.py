@@ -1,5 +1,6 @@
 """Parse and validate Yahoo Finance daily CSV exports (Date, Open, High, Low, Close,
-Adj Close, Volume[, Symbol]).
+Adj Close, Volume[, Symbol]), and the row validation every daily CSV format shares
+(Stooq's parser in `stooq_csv` uses it too).
 
 The whole file is checked before anything is written: the first bad row stops
 the import with its line number. Zero-volume rows with open = high = low =
@@ -42,6 +43,18 @@ class ParsedDailyFile:
     fillers_skipped: int
 
 
+@dataclass(frozen=True)
+class DailyCsvLayout:
+    """What sets one provider's daily CSV apart; everything else is validated alike."""
+
+    name: str  # named when a required column is missing
+    # The provider's dividend-adjusted close column; None where it publishes none.
+    adj_close_column: str | None
+
+
+YAHOO_LAYOUT = DailyCsvLayout(name="Yahoo Finance daily CSV", adj_close_column="Adj Close")
+
+
 def _price(row: dict[str, str], column: str, line: int) -> float:
     raw = (row.get(column) or "").strip()
     try:
@@ -67,6 +80,12 @@ def _volume(row: dict[str, str], line: int) -> int:
     return int(value)
 
 
+def _adj_close(row: dict[str, str], column: str | None, line: int) -> float | None:
+    if column is None or not (row.get(column) or "").strip():
+        return None
+    return _price(row, column, line)
+
+
 _ISO_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T].*)?$", re.ASCII)
 
 
@@ -81,14 +100,18 @@ def _day(row: dict[str, str], line: int) -> date:
         raise ImportFileError(line, f"Date {raw!r} is not a YYYY-MM-DD date") from None
 
 
-def parse_yahoo_daily_csv(text: str, symbol: str) -> ParsedDailyFile:
+def parse_daily_csv(text: str, symbol: str, layout: DailyCsvLayout) -> ParsedDailyFile:
+    """Validate every row of a Date/Open/High/Low/Close/Volume file for `symbol`.
+
+    Extra columns are ignored, except a Symbol column, which must name `symbol`.
+    """
     reader = csv.DictReader(io.StringIO(text))
     header = reader.fieldnames or []
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         found = ", ".join(header) or "empty header"
         raise ImportFileError(1, f"missing column(s) {', '.join(missing)}; expected a "
-                                 f"Yahoo Finance daily CSV (found: {found})")
+                                 f"{layout.name} (found: {found})")
     bars: list[StoredDailyBar] = []
     seen: dict[date, int] = {}
     fillers = rows = 0
@@ -113,10 +136,13 @@ def parse_yahoo_daily_csv(text: str, symbol: str) -> ParsedDailyFile:
         if volume == 0 and open_ == high == low == close:
             fillers += 1
             continue
-        adj_raw = (row.get("Adj Close") or "").strip()
-        adj_close = _price(row, "Adj Close", line) if adj_raw else None
+        adj_close = _adj_close(row, layout.adj_close_column, line)
         bars.append(StoredDailyBar(DailyBar(day, open_, high, low, close, volume), adj_close))
     if rows == 0:
         raise ImportFileError(None, "the file has a header but no rows")
     bars.sort(key=lambda item: item.bar.day)
     return ParsedDailyFile(bars=bars, rows_read=rows, fillers_skipped=fillers)
+
+
+def parse_yahoo_daily_csv(text: str, symbol: str) -> ParsedDailyFile:
+    return parse_daily_csv(text, symbol, YAHOO_LAYOUT)

@@ -2,6 +2,7 @@
 the latest trading day) and `mv_market_summary` (breadth per market). Summary,
 movers, sector performance and the screener read them; imports refresh them."""
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +16,10 @@ from server.domain.securities import Market
 from server.storage.database import Database, Row
 
 log = logging.getLogger(__name__)
+
+# pg_advisory lock key: the first 8 bytes of sha256("financehub:market-views").
+REFRESH_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"financehub:market-views").digest()[:8], "big", signed=True)
 
 
 @dataclass(frozen=True)
@@ -98,12 +103,26 @@ class MarketViewRepository:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    async def refresh(self) -> None:
-        """Rebuild both views without blocking readers (CONCURRENTLY), in dependency order."""
+    async def refresh(self, *, wait: bool = True) -> bool:
+        """Rebuild both views without blocking readers (CONCURRENTLY), in dependency order.
+
+        Under a transaction-level advisory lock, so that of several replicas refreshing on
+        a schedule only one does the work. An import waits for the lock (its rows must be
+        in the views); the schedule does not (`wait=False`), and answers False when it
+        skipped because another refresh was running.
+        """
         async with self._db.transaction() as conn:
+            if wait:
+                await conn.execute("SELECT pg_advisory_xact_lock(%s)", (REFRESH_LOCK_KEY,))
+            else:
+                cursor = await conn.execute("SELECT pg_try_advisory_xact_lock(%s)",
+                                            (REFRESH_LOCK_KEY,))
+                row = await cursor.fetchone()
+                if not row or not row[0]:
+                    return False
             await conn.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY mv_top_movers")
-        async with self._db.transaction() as conn:
             await conn.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY mv_market_summary")
+        return True
 
     async def summary(self, market: Market | None) -> MarketSummaryRow | None:
         row = await self._db.fetch_one(

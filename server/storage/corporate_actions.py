@@ -1,0 +1,102 @@
+"""The `corporate_actions` table: announced actions per symbol."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+
+from server.domain.corporate_actions import CorporateAction
+from server.storage.bars import UpsertCounts
+
+
+@dataclass(frozen=True)
+class CorporateActionUpsert:
+    counts: UpsertCounts
+    # Symbols with an action inserted or updated: the cache entries to drop.
+    changed_symbols: frozenset[str]
+
+
+@dataclass(frozen=True)
+class UnknownSymbols:
+    """Actions whose symbol is not in the securities table."""
+
+    symbols: int
+    actions: int
+
+
+class CorporateActionRepository:
+    async def upsert(self, conn: AsyncConnection[Any], actions: list[CorporateAction], *,
+                     source: str) -> CorporateActionUpsert:
+        """Insert or update `actions` inside the caller's transaction.
+
+        Actions are matched on their natural key; a matched row is updated only
+        when a value outside the key changed (a revised classification, a date or
+        amount the source filled in later), so re-importing a file is a no-op.
+        """
+        async with conn.cursor(row_factory=dict_row) as cursor:
+            await cursor.execute(
+                """
+                CREATE TEMP TABLE incoming_corporate_actions (
+                    symbol text, action_type text, action_type_ar text,
+                    announcement_date date, ex_date date, record_date date,
+                    payment_date date, amount numeric, currency text, description text
+                ) ON COMMIT DROP
+                """)
+            async with cursor.copy(
+                "COPY incoming_corporate_actions (symbol, action_type, action_type_ar,"
+                " announcement_date, ex_date, record_date, payment_date, amount, currency,"
+                " description) FROM STDIN"
+            ) as copy:
+                for a in actions:
+                    await copy.write_row(
+                        (a.symbol, a.action_type.value, a.action_type_ar, a.announcement_date,
+                         a.ex_date, a.record_date, a.payment_date, a.amount, a.currency,
+                         a.description))
+            await cursor.execute(
+                """
+                WITH upserted AS (
+                    INSERT INTO corporate_actions AS c
+                        (symbol, action_type, action_type_ar, announcement_date, ex_date,
+                         record_date, payment_date, amount, currency, description, source)
+                    SELECT symbol, action_type, action_type_ar, announcement_date, ex_date,
+                           record_date, payment_date, amount, currency, description,
+                           %(source)s
+                    FROM incoming_corporate_actions
+                    ON CONFLICT ON CONSTRAINT corporate_actions_natural_key DO UPDATE SET
+                        action_type = EXCLUDED.action_type,
+                        record_date = EXCLUDED.record_date,
+                        payment_date = EXCLUDED.payment_date, amount = EXCLUDED.amount,
+                        currency = EXCLUDED.currency, source = EXCLUDED.source,
+                        imported_at = now()
+                    WHERE (c.action_type, c.record_date, c.payment_date, c.amount, c.currency,
+                           c.source) IS DISTINCT FROM
+                          (EXCLUDED.action_type, EXCLUDED.record_date, EXCLUDED.payment_date,
+                           EXCLUDED.amount, EXCLUDED.currency, EXCLUDED.source)
+                    RETURNING c.symbol, (xmax = 0) AS inserted
+                )
+                SELECT symbol, count(*) FILTER (WHERE inserted) AS inserted,
+                       count(*) FILTER (WHERE NOT inserted) AS updated
+                FROM upserted GROUP BY symbol
+                """,
+                {"source": source})
+            rows = await cursor.fetchall()
+        inserted = sum(int(row["inserted"]) for row in rows)
+        updated = sum(int(row["updated"]) for row in rows)
+        return CorporateActionUpsert(
+            counts=UpsertCounts(inserted=inserted, updated=updated,
+                                unchanged=len(actions) - inserted - updated),
+            changed_symbols=frozenset(row["symbol"] for row in rows))
+
+    async def unknown_symbols(self, conn: AsyncConnection[Any]) -> UnknownSymbols:
+        """Counted on the caller's (write) connection: a replica may not have the import yet."""
+        async with conn.cursor(row_factory=dict_row) as cursor:
+            await cursor.execute(
+                """
+                SELECT count(DISTINCT c.symbol) AS symbols, count(*) AS actions
+                FROM corporate_actions c
+                WHERE NOT EXISTS (SELECT 1 FROM securities s WHERE s.symbol = c.symbol)
+                """)
+            row = await cursor.fetchone()
+        return UnknownSymbols(symbols=int(row["symbols"]), actions=int(row["actions"])) \
+            if row else UnknownSymbols(symbols=0, actions=0)
