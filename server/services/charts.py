@@ -166,8 +166,9 @@ class ChartServicer(charts_pb2_grpc.ChartServiceServicer):
         if query.adjustment == charts_pb2.ADJUSTMENT_ALL:
             daily = adjust_for_dividends(daily)
             response.adjustment_note = (
-                "split- and bonus-adjusted by the provider; dividends applied with the "
-                "provider's adjusted close (synthetic bars carry no dividends)")
+                "split- and bonus-adjusted by the provider; dividends applied where the "
+                "provider publishes an adjusted close (Yahoo Finance does, Stooq does not; "
+                "synthetic bars carry no dividends)")
         elif has_real:
             response.adjustment_note = "split- and bonus-adjusted by the provider"
         else:

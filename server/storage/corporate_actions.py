@@ -33,6 +33,7 @@ class CorporateActionRepository:
         Actions are matched on their natural key; a matched row is updated only
         when a value outside the key changed (a revised classification, a date or
         amount the source filled in later), so re-importing a file is a no-op.
+        `source` then names where the row's current values came from.
         """
         async with conn.cursor(row_factory=dict_row) as cursor:
             await cursor.execute(
@@ -69,10 +70,11 @@ class CorporateActionRepository:
                         payment_date = EXCLUDED.payment_date, amount = EXCLUDED.amount,
                         currency = EXCLUDED.currency, source = EXCLUDED.source,
                         imported_at = now()
-                    WHERE (c.action_type, c.record_date, c.payment_date, c.amount, c.currency,
-                           c.source) IS DISTINCT FROM
+                    -- Not the source: the same facts under another label are no change.
+                    WHERE (c.action_type, c.record_date, c.payment_date, c.amount, c.currency)
+                          IS DISTINCT FROM
                           (EXCLUDED.action_type, EXCLUDED.record_date, EXCLUDED.payment_date,
-                           EXCLUDED.amount, EXCLUDED.currency, EXCLUDED.source)
+                           EXCLUDED.amount, EXCLUDED.currency)
                     RETURNING c.symbol, (xmax = 0) AS inserted
                 )
                 SELECT symbol, count(*) FILTER (WHERE inserted) AS inserted,
