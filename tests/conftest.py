@@ -24,6 +24,10 @@ from tests.support.services import (
 def backends() -> Iterator[Backends]:
     resolved = test_backends()
     recreate_database(resolved.database_url)
+    # Answers cached by an earlier run would outlive the database they came from.
+    flush = Redis.from_url(resolved.redis_url)
+    flush.flushdb()
+    flush.close()
     yield resolved
     resolved.close()
 

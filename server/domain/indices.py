@@ -32,8 +32,9 @@ def capped_weights(values: dict[str, float], cap_percent: float | None = None,
     """Weights in percent proportional to `values`, each at most `cap_percent` (what is cut
     from capped members is shared among the others in proportion), summing to 100.
 
-    Rounded to `places` decimals; the rounding remainder goes to the heaviest member, so
-    the weights add up to exactly 100.
+    Rounded to `places` decimals; the rounding remainder goes to the heaviest member
+    below the cap (a capped member must stay at the cap), so the weights add up to
+    exactly 100.
     """
     positive = {key: value for key, value in values.items() if value > 0}
     if not positive:
@@ -58,6 +59,8 @@ def capped_weights(values: dict[str, float], cap_percent: float | None = None,
             del free[key]
     quantum = Decimal(1).scaleb(-places)
     rounded = {key: Decimal(str(weight)).quantize(quantum) for key, weight in weights.items()}
-    heaviest = max(rounded, key=lambda key: (rounded[key], key))
+    uncapped = [key for key in rounded
+                if cap_percent is None or rounded[key] < Decimal(str(cap_percent))]
+    heaviest = max(uncapped or list(rounded), key=lambda key: (rounded[key], key))
     rounded[heaviest] += Decimal(100) - sum(rounded.values())
     return rounded

@@ -8,6 +8,7 @@ from typing import Any, TypeAlias
 import grpc
 
 from financehub.v1 import market_pb2, market_pb2_grpc, securities_pb2
+from server.domain.bars import months_before
 from server.domain.errors import (
     FailedPreconditionError,
     FieldViolation,
@@ -37,7 +38,12 @@ from server.services.conversions import (
     origin_message,
     ticker_message,
 )
-from server.services.pagination import decode_page_token, encode_page_token, page_size_from
+from server.services.pagination import (
+    decode_page_token,
+    encode_page_token,
+    id_cursor,
+    page_size_from,
+)
 from server.storage.cache import ResponseCache
 from server.storage.indices import IndexRepository
 from server.storage.market_views import Bounds, MarketViewRepository, MoverRanking, ScreenQuery
@@ -253,8 +259,8 @@ class MarketServicer(market_pb2_grpc.MarketServiceServicer):
                 reason="FUNDAMENTALS_UNAVAILABLE")
         market = self._market_filter(request.market)
         page_size = page_size_from(request.page_size)
-        cursor = decode_page_token(request.page_token, _screen_fingerprint(request))
-        offset = int(cursor.after) if cursor else 0
+        offset = id_cursor(decode_page_token(request.page_token,
+                                             _screen_fingerprint(request))) or 0
         response = market_pb2.ScreenSecuritiesResponse()
         if bounds["market_cap"] != Bounds() or bounds["pe_ratio"] != Bounds():
             # No security has fundamentals yet, so none can match these filters.
@@ -315,7 +321,7 @@ def _screen_fingerprint(request: market_pb2.ScreenSecuritiesRequest) -> tuple[st
     return (filters.SerializeToString(deterministic=True).hex(),)
 
 
-MAX_TRADING_DAY_SPAN_DAYS = 5 * 366
+MAX_TRADING_DAY_SPAN_YEARS = 5
 
 
 class MarketCalendarRpcs:
@@ -339,15 +345,16 @@ class MarketCalendarRpcs:
         problems = ViolationCollector()
         start = date_from_message(request.start_date, "start_date", problems)
         end = date_from_message(request.end_date, "end_date", problems)
-        if start is None and not problems.violations:
-            problems.add("start_date", "is required")
-        if end is None and not problems.violations:
-            problems.add("end_date", "is required")
+        for name, value, message in (("start_date", start, request.start_date),
+                                     ("end_date", end, request.end_date)):
+            if value is None and not message.ByteSize():
+                problems.add(name, "is required")
         if start and end:
             if start > end:
                 problems.add("start_date", f"{start} is after end_date {end}")
-            elif (end - start).days > MAX_TRADING_DAY_SPAN_DAYS:
-                problems.add("end_date", "the range may span at most 5 years")
+            elif end > months_before(start, -12 * MAX_TRADING_DAY_SPAN_YEARS):
+                problems.add("end_date",
+                             f"the range may span at most {MAX_TRADING_DAY_SPAN_YEARS} years")
             for name, day in (("start_date", start), ("end_date", end)):
                 if not FIRST_COVERED_DAY <= day <= LAST_COVERED_DAY:
                     problems.add(name, f"the calendar covers {FIRST_COVERED_DAY} to "

@@ -83,11 +83,19 @@ def encode_time_and_id(moment: datetime, identifier: str) -> str:
     return f"{moment.isoformat()}|{identifier}"
 
 
+# Positions and ids in tokens fit a Postgres bigint.
+MAX_CURSOR_POSITION = 2**63 - 1
+
+
 def id_cursor(cursor: PageCursor | None) -> int | None:
+    """A non-negative integer position or id from a token made by `encode_page_token`."""
     if cursor is None:
         return None
-    try:
-        return int(cursor.after)
-    except ValueError:
-        raise InvalidArgumentError(
-            [FieldViolation("page_token", "is not a token this list returned")]) from None
+    invalid = InvalidArgumentError(
+        [FieldViolation("page_token", "is not a token this list returned")])
+    if not cursor.after.isascii() or not cursor.after.isdigit():
+        raise invalid
+    position = int(cursor.after)
+    if position > MAX_CURSOR_POSITION:
+        raise invalid
+    return position

@@ -54,6 +54,11 @@ class MoverRanking(Enum):
     MOST_ACTIVE_BY_VOLUME = "volume DESC"
     MOST_ACTIVE_BY_VALUE = "turnover DESC"
 
+    @property
+    def needs_change(self) -> bool:
+        """Ranked by change: a security with no previous close cannot be placed."""
+        return self in (MoverRanking.GAINERS, MoverRanking.LOSERS)
+
 
 # The screener's sort keys: the only column names that ever reach the SQL text.
 SCREEN_SORT_COLUMNS: dict[str, str] = {
@@ -151,11 +156,12 @@ class MarketViewRepository:
         query = sql.SQL(
             "SELECT {columns} FROM mv_top_movers "
             "WHERE (%(market)s::text IS NULL OR market = %(market)s) "
-            "AND change_percent IS NOT NULL "
+            "AND (NOT %(needs_change)s OR change_percent IS NOT NULL) "
             "ORDER BY {order}, symbol LIMIT %(limit)s"
         ).format(columns=sql.SQL(_MOVE_COLUMNS), order=order)
         rows = await self._db.fetch_all(
-            query, {"market": market.value if market else None, "limit": limit})
+            query, {"market": market.value if market else None, "limit": limit,
+                    "needs_change": ranking.needs_change})
         return [_move(row) for row in rows]
 
     async def moves(self) -> list[DailyMove]:
