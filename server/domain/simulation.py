@@ -467,16 +467,20 @@ class QuoteSimulator:
     not on the other symbols; `step` picks who trades from a generator of its own.
     """
 
-    def __init__(self, instruments: Mapping[str, tuple[Decimal, Market]], seed: int) -> None:
+    def __init__(self, instruments: Mapping[str, tuple[Decimal, Market]], seed: int,
+                 resume: Mapping[str, tuple[Decimal, int]] | None = None) -> None:
+        """`resume` continues symbols from their last (price, sequence), so a simulator
+        taking over from another keeps the day going instead of restarting it."""
         self._states: dict[str, _QuoteState] = {}
         for symbol, (reference, market) in sorted(instruments.items()):
             _check_positive(f"reference price of {symbol}", reference)
             limits = price_limits(reference, market)
+            last_price, sequence = (resume or {}).get(symbol, (reference, 0))
             self._states[symbol] = _QuoteState(
                 reference=reference,
                 limits=_Band(limits.lower, limits.upper),
-                price=_allowed(reference, limits.lower, limits.upper),
-                sequence=0,
+                price=_allowed(last_price, limits.lower, limits.upper),
+                sequence=sequence,
                 rng=_generator(seed, symbol, "ticks"),
             )
         self._chooser = _generator(seed, "", "step")

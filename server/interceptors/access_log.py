@@ -54,6 +54,9 @@ class AccessLogInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
         context: grpc.aio.ServicerContext[Any, Any],
         method_name: str,
     ) -> Any:
+        # Read once, up front: touching the context of a call the client already
+        # cancelled can crash grpcio (grpc/grpc#29927).
+        peer = context.peer()
         request_id = _incoming_request_id(context) or uuid.uuid4().hex
         request_id_var.set(request_id)
         response_headers_var.set([(REQUEST_ID_HEADER, request_id)])
@@ -61,21 +64,22 @@ class AccessLogInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
         try:
             result = method(request_or_iterator, context)
             if hasattr(result, "__aiter__"):
-                return self._observe_stream(result, context, method_name, started)
+                return self._observe_stream(result, context, method_name, started, peer)
             response = await result
             await context.send_initial_metadata(response_headers())
         except asyncio.CancelledError:
-            self._log(context, method_name, started, outcome="cancelled")
+            self._log(context, method_name, started, peer, outcome="cancelled")
             raise
         except BaseException:
-            self._log(context, method_name, started, outcome="failed")
+            self._log(context, method_name, started, peer, outcome="failed")
             raise
-        self._log(context, method_name, started, outcome="ok")
+        self._log(context, method_name, started, peer, outcome="ok")
         return response
 
     async def _observe_stream(self, stream: AsyncIterator[Any],
                               context: grpc.aio.ServicerContext[Any, Any],
-                              method_name: str, started: float) -> AsyncIterator[Any]:
+                              method_name: str, started: float,
+                              peer: str) -> AsyncIterator[Any]:
         outcome = "failed"
         try:
             await context.send_initial_metadata(response_headers())
@@ -86,18 +90,18 @@ class AccessLogInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
             outcome = "cancelled"
             raise
         finally:
-            self._log(context, method_name, started, outcome=outcome)
+            self._log(context, method_name, started, peer, outcome=outcome)
 
     @staticmethod
     def _log(context: grpc.aio.ServicerContext[Any, Any], method_name: str, started: float,
-             *, outcome: str) -> None:
+             peer: str, *, outcome: str) -> None:
         log.info(
             "rpc",
             extra={
                 "method": method_name,
                 "status": _status_name(context, outcome),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3),
-                "peer": context.peer(),
+                "peer": peer,
                 "principal": current_principal().label,
             },
         )

@@ -17,8 +17,13 @@ class BackgroundLoop:
             self._task = asyncio.create_task(self._run(), name=self._name)
 
     async def stop(self) -> None:
-        if self._task is not None:
+        if self._task is None:
+            return
+        # Cancel until it ends: on Python 3.11 asyncio.wait_for (which redis-py uses for
+        # its timeouts) can swallow a cancellation, leaving the loop running.
+        while not self._task.done():
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+            await asyncio.wait({self._task}, timeout=0.1)
+        with contextlib.suppress(asyncio.CancelledError):
+            self._task.result()
+        self._task = None

@@ -40,6 +40,8 @@ class QuoteUpdate:
 @dataclass(frozen=True)
 class Gap:
     dropped: int
+    # The feed itself was interrupted: what is queued may be stale; take a new snapshot.
+    resnapshot: bool = False
 
 
 StreamEvent = QuoteUpdate | Gap
@@ -53,6 +55,7 @@ class Subscription:
     queue_size: int
     _pending: deque[quotes_pb2.Quote] = field(default_factory=deque)
     _dropped: int = 0
+    _interrupted: bool = False
     _ready: asyncio.Event = field(default_factory=asyncio.Event)
 
     def offer(self, quote: quotes_pb2.Quote) -> None:
@@ -62,12 +65,22 @@ class Subscription:
         self._pending.append(quote)
         self._ready.set()
 
+    def interrupt(self) -> None:
+        """The feed broke: updates may have been missed without anyone dropping them."""
+        self._interrupted = True
+        self._ready.set()
+
     async def next_event(self, timeout_s: float) -> StreamEvent | None:
         """The next event, or None when nothing came within `timeout_s` (time for a heartbeat)."""
-        if not self._pending and not self._dropped:
+        if not self._pending and not self._dropped and not self._interrupted:
             self._ready.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._ready.wait(), timeout_s)
+        if self._interrupted:
+            dropped = self._dropped
+            self._interrupted, self._dropped = False, 0
+            self._pending.clear()
+            return Gap(dropped, resnapshot=True)
         if self._dropped:
             dropped, self._dropped = self._dropped, 0
             return Gap(dropped)
@@ -124,4 +137,6 @@ class QuoteFanout:
             except (RedisError, OSError) as error:
                 log.warning("quote subscription lost; retrying",
                             extra={"error": str(error)})
+                for subscription in self._subscriptions:
+                    subscription.interrupt()
                 await asyncio.sleep(RESUBSCRIBE_DELAY_S)

@@ -74,8 +74,9 @@ class MarketSimulator:
             try:
                 if await self._holds_lock():
                     if market is None or market.day != _today():
-                        market = _SimulatedDay(await self._load_references(), _today(),
-                                               self._seed)
+                        references = await self._load_references()
+                        market = _SimulatedDay(references, _today(), self._seed,
+                                               await self._quotes.live(list(references)))
                     quotes = market.beat()
                     if quotes:
                         await self._quotes.store(quotes)
@@ -96,14 +97,20 @@ class MarketSimulator:
 class _SimulatedDay:
     """One simulated trading day's running quotes."""
 
-    def __init__(self, references: dict[str, EndOfDay], day: date, seed: int) -> None:
+    def __init__(self, references: dict[str, EndOfDay], day: date, seed: int,
+                 stored: dict[str, quotes_pb2.Quote]) -> None:
         self.day = day
         self._references = references
+        # Quotes another process already made today: continue them, don't restart the day.
+        self._quotes = {
+            symbol: quote for symbol, quote in stored.items()
+            if symbol in references and quote.trading_day == date_message(day)
+        }
         day_seed = seed * 100_000 + day.toordinal() % 100_000
         self._simulator = QuoteSimulator(
             {s: (Decimal(str(eod.close)), eod.market) for s, eod in references.items()},
-            day_seed)
-        self._quotes: dict[str, quotes_pb2.Quote] = {}
+            day_seed,
+            resume={s: (Decimal(str(q.price)), q.sequence) for s, q in self._quotes.items()})
 
     def beat(self) -> list[quotes_pb2.Quote]:
         return [self._apply(tick) for tick in self._simulator.step()]

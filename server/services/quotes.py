@@ -96,10 +96,12 @@ class QuoteServicer(quotes_pb2_grpc.QuoteServiceServicer):
         symbols = list(dict.fromkeys(symbols_from(list(request.symbols), "symbols")))
         # Subscribe before the snapshot, so nothing published in between is lost.
         subscription = self._fanout.subscribe(symbols)
+        # The newest (trading day, sequence) sent per symbol: a queued update published
+        # before the snapshot was read must not take the stream back in time.
+        sent: dict[str, tuple[int, int]] = {}
         try:
-            snapshot = await self._current(symbols)
-            for symbol in symbols:
-                yield quotes_pb2.StreamQuotesResponse(quote=snapshot[symbol], snapshot=True)
+            for message in await self._snapshot(symbols, sent):
+                yield message
             while True:
                 event = await subscription.next_event(self._heartbeat_interval_s)
                 if event is None:
@@ -107,9 +109,37 @@ class QuoteServicer(quotes_pb2_grpc.QuoteServiceServicer):
                     heartbeat.heartbeat.server_time.FromDatetime(datetime.now(UTC))
                     yield heartbeat
                 elif isinstance(event, Gap):
-                    yield quotes_pb2.StreamQuotesResponse(
-                        gap=quotes_pb2.QuoteGap(dropped=event.dropped))
-                else:
+                    yield quotes_pb2.StreamQuotesResponse(gap=quotes_pb2.QuoteGap(
+                        dropped=event.dropped, resnapshot=event.resnapshot))
+                    if event.resnapshot:
+                        for message in await self._snapshot(symbols, sent):
+                            yield message
+                elif _newer(event.quote, sent):
                     yield quotes_pb2.StreamQuotesResponse(quote=event.quote)
         finally:
             self._fanout.unsubscribe(subscription)
+
+    async def _snapshot(self, symbols: list[str], sent: dict[str, tuple[int, int]]
+                        ) -> list[quotes_pb2.StreamQuotesResponse]:
+        current = await self._current(symbols)
+        for symbol in symbols:
+            sent[symbol] = _position(current[symbol])
+        return [quotes_pb2.StreamQuotesResponse(quote=current[s], snapshot=True)
+                for s in symbols]
+
+
+def _position(quote: quotes_pb2.Quote) -> tuple[int, int]:
+    day = quote.trading_day
+    return (day.year * 10_000 + day.month * 100 + day.day, quote.sequence)
+
+
+def _newer(quote: quotes_pb2.Quote, sent: dict[str, tuple[int, int]]) -> bool:
+    """False for an update of the same trading day as, and no later than, what the stream
+    last sent for its symbol; True (and recorded) otherwise. Updates without a sequence
+    number (0) cannot be ordered and always pass."""
+    day, sequence = position = _position(quote)
+    last = sent.get(quote.symbol)
+    if sequence and last is not None and last[0] == day and sequence <= last[1]:
+        return False
+    sent[quote.symbol] = position
+    return True

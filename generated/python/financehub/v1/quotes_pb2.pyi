@@ -83,10 +83,12 @@ class StreamQuotesRequest(_message.Message):
     def __init__(self, symbols: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class QuoteGap(_message.Message):
-    __slots__ = ("dropped",)
+    __slots__ = ("dropped", "resnapshot")
     DROPPED_FIELD_NUMBER: _ClassVar[int]
+    RESNAPSHOT_FIELD_NUMBER: _ClassVar[int]
     dropped: int
-    def __init__(self, dropped: _Optional[int] = ...) -> None: ...
+    resnapshot: bool
+    def __init__(self, dropped: _Optional[int] = ..., resnapshot: _Optional[bool] = ...) -> None: ...
 
 class Heartbeat(_message.Message):
     __slots__ = ("server_time",)
