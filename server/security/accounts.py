@@ -11,8 +11,10 @@ import string
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
+from psycopg import AsyncConnection
 
 from server.domain.access import Principal, Role
 from server.domain.errors import (
@@ -207,11 +209,11 @@ class AccountService:
             quota_description="failed password attempts per 15 minutes",
             reason="LOGIN_THROTTLED")
 
-    async def _start_session(self, conn: object, user: UserRecord, *,
+    async def _start_session(self, conn: AsyncConnection[Any], user: UserRecord, *,
                              family_id: str) -> SessionTokens:
         refresh_token = REFRESH_TOKEN_PREFIX + secrets.token_urlsafe(32)
         refresh_expires = await self._sessions.add(
-            conn, user_id=user.id, family_id=family_id,  # type: ignore[arg-type]
+            conn, user_id=user.id, family_id=family_id,
             token_hash=hash_secret(refresh_token), ttl_s=self._refresh_ttl_s)
         access = self._tokens.issue_access_token(user_id=user.id, role=user.role.value,
                                                  session_id=family_id)
