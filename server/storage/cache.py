@@ -1,14 +1,24 @@
 """Redis cache-aside for RPC answers, stored as serialized protobuf.
 
 Each RPC's cache category comes from its `method_policy` option in the
-contract; the category sets the time to live. Entries are tagged (by symbol,
-say) so that an import can drop every answer it made stale. Redis is an
-optimisation, never a dependency: when it fails, the loader answers and the
+contract and sets two times: how long an answer is fresh, and how much longer
+it may still be served stale while one caller refreshes it in the background
+(stale-while-revalidate). Refreshes and misses are single-flight: within a
+process callers share one load, and across processes a short Redis lock
+(`SET NX PX`) lets one load while the others wait briefly for its answer.
+NOT_FOUND answers are cached for a few seconds, so a client hammering a
+missing symbol does not reach Postgres every time. Entries are tagged (by
+symbol, say) so that an import can drop every answer it made stale. Redis is
+an optimisation, never a dependency: when it fails, the loader answers and the
 failure is logged.
 """
 
+import asyncio
 import hashlib
+import json
 import logging
+import struct
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
@@ -17,12 +27,14 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from financehub.options.v1 import options_pb2
+from server.domain.errors import NotFoundError
 
 log = logging.getLogger(__name__)
 
 KEY_PREFIX = "fh:v1"
 
-# Seconds an answer stays fresh, per category (DESIGN.md, Storage).
+# Seconds an answer stays fresh, and then how long it may still be served stale, per
+# category (the roadmap's figures).
 TTL_SECONDS: dict[int, int] = {
     options_pb2.CACHE_CATEGORY_TICKERS: 30,
     options_pb2.CACHE_CATEGORY_OHLC: 60,
@@ -31,6 +43,22 @@ TTL_SECONDS: dict[int, int] = {
     options_pb2.CACHE_CATEGORY_NEWS: 120,
     options_pb2.CACHE_CATEGORY_AI_INSIGHTS: 300,
 }
+STALE_SECONDS: dict[int, int] = {
+    options_pb2.CACHE_CATEGORY_TICKERS: 300,
+    options_pb2.CACHE_CATEGORY_OHLC: 3600,
+    options_pb2.CACHE_CATEGORY_FINANCIALS: 86400,
+    options_pb2.CACHE_CATEGORY_FUNDS: 3600,
+    options_pb2.CACHE_CATEGORY_NEWS: 600,
+    options_pb2.CACHE_CATEGORY_AI_INSIGHTS: 1800,
+}
+NOT_FOUND_SECONDS = 5
+# How long one loader may hold a key's refresh lock, and how long others wait for it.
+LOCK_MS = 5000
+WAIT_FOR_LOADER_S = 2.0
+POLL_INTERVAL_S = 0.02
+
+_ENVELOPE = struct.Struct(">BQ")  # kind, fresh until (epoch ms)
+_VALUE, _NOT_FOUND = 0, 1
 
 M = TypeVar("M", bound=Message)
 
@@ -48,11 +76,22 @@ def tag_key(tag: str) -> str:
     return f"{KEY_PREFIX}:tag:{tag}"
 
 
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _pack(kind: int, fresh_for_s: int, payload: bytes) -> bytes:
+    return _ENVELOPE.pack(kind, _now_ms() + fresh_for_s * 1000) + payload
+
+
 class ResponseCache:
     def __init__(self, redis: Redis) -> None:
         self._redis = redis
+        self._loading: dict[str, asyncio.Future[bytes]] = {}
+        self._refreshes: set[asyncio.Task[None]] = set()
         self.hits = 0
         self.misses = 0
+        self.stale = 0
         self.errors = 0
 
     async def get_or_load(
@@ -67,14 +106,99 @@ class ResponseCache:
         ttl = TTL_SECONDS.get(category)
         if ttl is None:
             return await load()
-        cached = await self._get(key)
-        if cached is not None:
-            self.hits += 1
-            return response_type.FromString(cached)
+        tags = tuple(tags)
+        envelope = await self._get(key)
+        if envelope is not None:
+            kind, fresh_until = _ENVELOPE.unpack_from(envelope)
+            payload = envelope[_ENVELOPE.size:]
+            if fresh_until >= _now_ms():
+                self.hits += 1
+            else:
+                self.stale += 1
+                self._refresh_in_background(key, category, load, tags)
+            return self._decode(kind, payload, response_type)
         self.misses += 1
-        response = await load()
-        await self._set(key, response.SerializeToString(), ttl, tags)
-        return response
+        return self._decode(*await self._load_once(key, category, load, tags), response_type)
+
+    @staticmethod
+    def _decode(kind: int, payload: bytes, response_type: type[M]) -> M:
+        if kind == _NOT_FOUND:
+            found = json.loads(payload)
+            raise NotFoundError(found["type"], found["name"], reason=found["reason"])
+        return response_type.FromString(payload)
+
+    async def _load_once(self, key: str, category: int, load: Callable[[], Awaitable[Message]],
+                         tags: tuple[str, ...]) -> tuple[int, bytes]:
+        """Load `key` once for every concurrent caller of this process (and, through the
+        Redis lock, of the others); returns the stored (kind, payload)."""
+        pending = self._loading.get(key)
+        if pending is not None:
+            return _split(await asyncio.shield(pending))
+        future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            envelope = await self._load_across_processes(key, category, load, tags)
+            future.set_result(envelope)
+            return _split(envelope)
+        except BaseException as error:
+            future.set_exception(error)
+            future.exception()  # consumed here; waiters get it through the shield
+            raise
+        finally:
+            del self._loading[key]
+
+    async def _load_across_processes(self, key: str, category: int,
+                                     load: Callable[[], Awaitable[Message]],
+                                     tags: tuple[str, ...]) -> bytes:
+        locked = await self._lock(key)
+        if not locked:
+            # Another process is loading it: wait for its answer rather than query too.
+            deadline = time.monotonic() + WAIT_FOR_LOADER_S
+            while time.monotonic() < deadline:
+                await asyncio.sleep(POLL_INTERVAL_S)
+                envelope = await self._get(key)
+                if envelope is not None:
+                    return envelope
+        try:
+            return await self._load_and_store(key, category, load, tags)
+        finally:
+            if locked:
+                await self._unlock(key)
+
+    async def _load_and_store(self, key: str, category: int,
+                              load: Callable[[], Awaitable[Message]],
+                              tags: tuple[str, ...]) -> bytes:
+        try:
+            response = await load()
+        except NotFoundError as missing:
+            envelope = _pack(_NOT_FOUND, NOT_FOUND_SECONDS, json.dumps({
+                "type": missing.resource_type, "name": missing.resource_name,
+                "reason": missing.reason}).encode())
+            await self._set(key, envelope, NOT_FOUND_SECONDS, tags)
+            raise
+        envelope = _pack(_VALUE, TTL_SECONDS[category], response.SerializeToString())
+        await self._set(key, envelope, TTL_SECONDS[category] + STALE_SECONDS[category], tags)
+        return envelope
+
+    def _refresh_in_background(self, key: str, category: int,
+                               load: Callable[[], Awaitable[Message]],
+                               tags: tuple[str, ...]) -> None:
+        if key in self._loading:
+            return
+
+        async def refresh() -> None:
+            if not await self._lock(key):
+                return  # someone, here or elsewhere, is already refreshing it
+            try:
+                await self._load_and_store(key, category, load, tags)
+            except Exception as error:  # noqa: BLE001 - the stale answer was served
+                log.warning("background cache refresh failed", extra={"error": str(error)})
+            finally:
+                await self._unlock(key)
+
+        task = asyncio.create_task(refresh())
+        self._refreshes.add(task)
+        task.add_done_callback(self._refreshes.discard)
 
     async def invalidate_tags(self, tags: Iterable[str]) -> int:
         """Drop every entry stored under any of `tags`; returns how many were dropped."""
@@ -90,6 +214,18 @@ class ResponseCache:
             log.warning("cache invalidation failed", extra={"error": str(error)})
         return dropped
 
+    async def _lock(self, key: str) -> bool:
+        try:
+            return bool(await self._redis.set(f"{key}:lock", b"1", nx=True, px=LOCK_MS))
+        except RedisError:
+            return True  # no Redis, no other process to coordinate with
+
+    async def _unlock(self, key: str) -> None:
+        try:
+            await self._redis.delete(f"{key}:lock")
+        except RedisError:
+            pass
+
     async def _get(self, key: str) -> bytes | None:
         try:
             value = await self._redis.get(key)
@@ -98,7 +234,7 @@ class ResponseCache:
             log.warning("cache read failed; answering from the database",
                         extra={"error": str(error)})
             return None
-        return value if isinstance(value, bytes) else None
+        return value if isinstance(value, bytes) and len(value) >= _ENVELOPE.size else None
 
     async def _set(self, key: str, value: bytes, ttl: int, tags: Iterable[str]) -> None:
         try:
@@ -107,8 +243,13 @@ class ResponseCache:
                 for tag in tags:
                     pipe.sadd(tag_key(tag), key)
                     # A tag set outlives its entries only briefly.
-                    pipe.expire(tag_key(tag), max(ttl, 3600))
+                    pipe.expire(tag_key(tag), ttl + 60)
                 await pipe.execute()
         except RedisError as error:
             self.errors += 1
             log.warning("cache write failed", extra={"error": str(error)})
+
+
+def _split(envelope: bytes) -> tuple[int, bytes]:
+    kind, _ = _ENVELOPE.unpack_from(envelope)
+    return kind, envelope[_ENVELOPE.size:]

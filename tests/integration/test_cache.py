@@ -1,5 +1,7 @@
 """Redis cache-aside: hits never reach Postgres; Redis down never fails a call."""
 
+import struct
+import time
 
 import grpc
 import pytest
@@ -41,21 +43,40 @@ def test_get_bars_hit_is_served_without_touching_postgres_and_expires_per_catego
     assert charts.GetBars(request) == first
     assert server.app.database.statements_executed == before_hit
 
-    keys = list(redis_client.scan_iter("fh:v1:financehub.v1.ChartService/GetBars:*"))
+    keys = [k for k in redis_client.scan_iter("fh:v1:financehub.v1.ChartService/GetBars:*")
+            if not k.endswith(b":lock")]
     assert len(keys) == 1
-    assert 0 < redis_client.ttl(keys[0]) <= 60  # the ohlc category lives 60 s
+    # ohlc: fresh 60 s, then served stale (while refreshed) for up to an hour more.
+    assert 60 < redis_client.ttl(keys[0]) <= 60 + 3600
+    assert 0 < fresh_seconds_left(redis_client.get(keys[0])) <= 60
     ticker_request = market_pb2.GetTickerRequest(symbol="1120")
     market_pb2_grpc.MarketServiceStub(channel).GetTicker(ticker_request)
     ticker_keys = list(redis_client.scan_iter("fh:v1:financehub.v1.MarketService/GetTicker:*"))
-    assert 0 < redis_client.ttl(ticker_keys[0]) <= 30  # the tickers category lives 30 s
+    assert 0 < fresh_seconds_left(redis_client.get(ticker_keys[0])) <= 30  # tickers: 30 s
 
 
-def test_not_found_is_not_cached(server: RunningServer, channel: grpc.Channel,
-                                 redis_client: Redis, clean_cache: None) -> None:
+def fresh_seconds_left(envelope: bytes | None) -> float:
+    """Seconds until a cache entry goes stale (the envelope's 9-byte header: kind, ms)."""
+    assert envelope is not None
+    _, fresh_until_ms = struct.unpack(">BQ", envelope[:9])
+    return (fresh_until_ms - time.time() * 1000) / 1000
+
+
+def test_not_found_is_cached_briefly_and_answered_the_same(
+        server: RunningServer, channel: grpc.Channel, redis_client: Redis,
+        clean_cache: None) -> None:
     market = market_pb2_grpc.MarketServiceStub(channel)
-    with pytest.raises(grpc.RpcError):
+    database = server.app.database
+    with pytest.raises(grpc.RpcError) as first:
         market.GetTicker(market_pb2.GetTickerRequest(symbol="9998"))
-    assert list(redis_client.scan_iter("fh:v1:*")) == []
+    keys = list(redis_client.scan_iter("fh:v1:financehub.v1.MarketService/GetTicker:*"))
+    assert len(keys) == 1 and 0 < redis_client.ttl(keys[0]) <= 5
+    before = database.statements_executed
+    with pytest.raises(grpc.RpcError) as again:
+        market.GetTicker(market_pb2.GetTickerRequest(symbol="9998"))
+    assert database.statements_executed == before  # answered from the negative entry
+    assert again.value.code() == first.value.code() == grpc.StatusCode.NOT_FOUND
+    assert again.value.details() == first.value.details()
 
 
 
