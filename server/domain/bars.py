@@ -143,7 +143,6 @@ def _merge(days: Sequence[DailyBar]) -> Bar:
 
 
 _BUCKET_OF: dict[BarInterval, Callable[[date], date]] = {
-    BarInterval.DAY: lambda day: day,
     BarInterval.WEEK: trading_week_start,
     BarInterval.MONTH: month_start,
 }
@@ -156,8 +155,11 @@ def aggregate_bars(daily: Iterable[DailyBar], interval: BarInterval) -> list[Bar
     month. Each bar opens at its first day's open, closes at its last day's
     close, spans the max high and min low, and sums the volume.
     """
-    bucket_of = _BUCKET_OF[interval]
     ordered = sorted(daily, key=lambda bar: bar.day)
+    if interval is BarInterval.DAY:  # nothing to merge: the common chart, kept cheap
+        return [Bar(d.day, d.day, d.open, d.high, d.low, d.close, d.volume, 1, d.synthetic)
+                for d in ordered]
+    bucket_of = _BUCKET_OF[interval]
     return [_merge(list(days)) for _, days in groupby(ordered, key=lambda bar: bucket_of(bar.day))]
 
 

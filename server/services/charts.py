@@ -135,9 +135,13 @@ class ChartServicer(charts_pb2_grpc.ChartServiceServicer):
                                    charts_pb2.GetBarsResponse, lambda: self._load(query),
                                    tags=[symbol_tag(query.symbol)])
 
+    async def _require_security(self, symbol: str) -> None:
+        if not await self._securities.exists(symbol):
+            raise NotFoundError("ticker", symbol, reason="TICKER_NOT_FOUND")
+
     async def _load(self, query: BarsQuery) -> charts_pb2.GetBarsResponse:
-        if not await self._securities.exists(query.symbol):
-            raise NotFoundError("ticker", query.symbol, reason="TICKER_NOT_FOUND")
+        # The security's existence is only checked when no bars came back: a cache miss
+        # with data costs two queries, not three.
         period = PERIOD_FROM_PROTO[query.period]
         response = charts_pb2.GetBarsResponse(symbol=query.symbol, interval=query.interval,
                                               adjustment=query.adjustment)
@@ -149,14 +153,19 @@ class ChartServicer(charts_pb2_grpc.ChartServiceServicer):
                                    latest_on_record=latest)
             if window is not None:
                 await self._fill_intraday(response, query, window)
+            if not response.bars:
+                await self._require_security(query.symbol)
             return response
         latest = await self._bars.latest_date(query.symbol) if query.end is None else None
         window = resolve_range(period=period, start=query.start, end=query.end,
                                latest_on_record=latest)
         if window is None:
+            await self._require_security(query.symbol)
             return response
         history = await self._bars.history(query.symbol, window.start, window.end)
         daily = history.bars
+        if not daily:
+            await self._require_security(query.symbol)
         has_real = any(not bar.synthetic for bar in daily)
         if query.adjustment == charts_pb2.ADJUSTMENT_RAW and has_real:
             raise FailedPreconditionError(
