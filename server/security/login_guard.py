@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from server.security.rate_limiter import REDIS_ERRORS, RedisBreaker
+from server.storage.redis_breaker import REDIS_ERRORS, RedisBreaker
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +97,8 @@ class LoginGuard:
         self._key_prefix = key_prefix
         self._local_max_keys = local_max_keys
         self._clock = clock
-        self._breaker = RedisBreaker(purpose="login throttling", logger=log,
+        self._breaker = RedisBreaker(purpose="login throttling",
+                                     fallback="per-process counters", logger=log,
                                      retry_after_s=redis_retry_after_s, clock=clock)
         # Fallback records keyed by subject, least recently used first.
         self._local: OrderedDict[str, _LocalRecord] = OrderedDict()

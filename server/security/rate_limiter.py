@@ -26,7 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+
+from server.storage.redis_breaker import REDIS_ERRORS, RedisBreaker
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +35,6 @@ PERIOD_US = 60_000_000
 
 # What a broken or unreachable Redis raises: redis-py's own errors, and the
 # socket errors (builtin ConnectionError and TimeoutError are OSErrors).
-REDIS_ERRORS: tuple[type[Exception], ...] = (RedisError, OSError)
 
 # Mirrors `_gcra` below; keep the two in step. Returns
 # {allowed (0/1), remaining, retry_after_us, reset_after_us}.
@@ -102,45 +102,6 @@ def _gcra(debt_us: int, limit: int, cost: int) -> _Outcome:
     return _Outcome(True, (capacity - needed) // PERIOD_US, 0, needed // limit)
 
 
-class RedisBreaker:
-    """Skips Redis for a while after it fails, and logs each outage once.
-
-    After a failure nobody tries Redis for `retry_after_s`; then a single call
-    probes it while the others keep using the fallback, so a dead Redis costs
-    one timeout per window instead of one per call.
-    """
-
-    def __init__(self, *, purpose: str, logger: logging.Logger, retry_after_s: float,
-                 clock: Callable[[], float]) -> None:
-        self._purpose = purpose
-        self._log = logger
-        self._retry_after_s = retry_after_s
-        self._clock = clock
-        self._down = False
-        self._skip_until = float("-inf")
-
-    def should_try(self) -> bool:
-        now = self._clock()
-        if now < self._skip_until:
-            return False
-        if self._down:
-            self._skip_until = now + self._retry_after_s  # this caller is the probe
-        return True
-
-    def record_failure(self, error: Exception) -> None:
-        self._skip_until = self._clock() + self._retry_after_s
-        if not self._down:
-            self._down = True
-            self._log.warning("Redis unavailable: %s falls back to this process alone",
-                              self._purpose, extra={"error": repr(error)})
-
-    def record_success(self) -> None:
-        if self._down:
-            self._down = False
-            self._skip_until = float("-inf")
-            self._log.info("Redis answers again: %s is shared through Redis", self._purpose)
-
-
 class RateLimiter:
     def __init__(
         self,
@@ -155,7 +116,8 @@ class RateLimiter:
         self._key_prefix = key_prefix
         self._local_max_keys = local_max_keys
         self._clock = clock
-        self._breaker = RedisBreaker(purpose="rate limiting", logger=log,
+        self._breaker = RedisBreaker(purpose="rate limiting",
+                                     fallback="per-process limits", logger=log,
                                      retry_after_s=redis_retry_after_s, clock=clock)
         # Fallback buckets: key -> TAT in microseconds of `clock`, least recently used first.
         self._local_tats: OrderedDict[str, int] = OrderedDict()

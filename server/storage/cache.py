@@ -9,8 +9,9 @@ process callers share one load, and across processes a short Redis lock
 NOT_FOUND answers are cached for a few seconds, so a client hammering a
 missing symbol does not reach Postgres every time. Entries are tagged (by
 symbol, say) so that an import can drop every answer it made stale. Redis is
-an optimisation, never a dependency: when it fails, the loader answers and the
-failure is logged.
+an optimisation, never a dependency: when it fails, the loader answers, the
+outage is logged once, and a circuit breaker keeps calls from waiting on a
+dead Redis's timeouts.
 """
 
 import asyncio
@@ -24,10 +25,10 @@ from typing import TypeVar
 
 from google.protobuf.message import Message
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from financehub.options.v1 import options_pb2
 from server.domain.errors import NotFoundError
+from server.storage.redis_breaker import REDIS_ERRORS, RedisBreaker
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ STALE_SECONDS: dict[int, int] = {
     options_pb2.CACHE_CATEGORY_AI_INSIGHTS: 1800,
 }
 NOT_FOUND_SECONDS = 5
+# After a Redis failure, how long the cache leaves Redis alone before probing it again.
+REDIS_RETRY_AFTER_S = 5.0
 # How long one loader may hold a key's refresh lock, and how long others wait for it.
 LOCK_MS = 5000
 WAIT_FOR_LOADER_S = 2.0
@@ -61,6 +64,7 @@ _ENVELOPE = struct.Struct(">BQ")  # kind, fresh until (epoch ms)
 _VALUE, _NOT_FOUND = 0, 1
 
 M = TypeVar("M", bound=Message)
+T = TypeVar("T")
 
 
 def cache_key(method: str, request: Message) -> str:
@@ -89,6 +93,9 @@ class ResponseCache:
         self._redis = redis
         self._loading: dict[str, asyncio.Future[bytes]] = {}
         self._refreshes: set[asyncio.Task[None]] = set()
+        self._breaker = RedisBreaker(purpose="the response cache",
+                                     fallback="answering every call from Postgres", logger=log,
+                                     retry_after_s=REDIS_RETRY_AFTER_S)
         self.hits = 0
         self.misses = 0
         self.stale = 0
@@ -202,42 +209,36 @@ class ResponseCache:
 
     async def invalidate_tags(self, tags: Iterable[str]) -> int:
         """Drop every entry stored under any of `tags`; returns how many were dropped."""
-        dropped = 0
-        try:
+        async def drop() -> int:
+            dropped = 0
             for tag in tags:
                 members = await self._redis.smembers(tag_key(tag))
                 if members:
                     dropped += await self._redis.delete(*members)
                 await self._redis.delete(tag_key(tag))
-        except RedisError as error:
-            self.errors += 1
-            log.warning("cache invalidation failed", extra={"error": str(error)})
-        return dropped
+            return dropped
+
+        return await self._through_breaker(drop, unavailable=0)
 
     async def _lock(self, key: str) -> bool:
-        try:
+        async def take() -> bool:
             return bool(await self._redis.set(f"{key}:lock", b"1", nx=True, px=LOCK_MS))
-        except RedisError:
-            return True  # no Redis, no other process to coordinate with
+
+        # No Redis, no other process to coordinate with: go ahead.
+        return await self._through_breaker(take, unavailable=True)
 
     async def _unlock(self, key: str) -> None:
-        try:
+        async def release() -> None:
             await self._redis.delete(f"{key}:lock")
-        except RedisError:
-            pass
+
+        await self._through_breaker(release, unavailable=None)
 
     async def _get(self, key: str) -> bytes | None:
-        try:
-            value = await self._redis.get(key)
-        except RedisError as error:
-            self.errors += 1
-            log.warning("cache read failed; answering from the database",
-                        extra={"error": str(error)})
-            return None
+        value = await self._through_breaker(lambda: self._redis.get(key), unavailable=None)
         return value if isinstance(value, bytes) and len(value) >= _ENVELOPE.size else None
 
     async def _set(self, key: str, value: bytes, ttl: int, tags: Iterable[str]) -> None:
-        try:
+        async def store() -> None:
             async with self._redis.pipeline(transaction=False) as pipe:
                 pipe.set(key, value, ex=ttl)
                 for tag in tags:
@@ -245,9 +246,22 @@ class ResponseCache:
                     # A tag set outlives its entries only briefly.
                     pipe.expire(tag_key(tag), ttl + 60)
                 await pipe.execute()
-        except RedisError as error:
+
+        await self._through_breaker(store, unavailable=None)
+
+    async def _through_breaker(self, operation: Callable[[], Awaitable[T]], *,
+                               unavailable: T) -> T:
+        """`operation()` on Redis, or `unavailable` while Redis is failing."""
+        if not self._breaker.should_try():
+            return unavailable
+        try:
+            result = await operation()
+        except REDIS_ERRORS as error:
             self.errors += 1
-            log.warning("cache write failed", extra={"error": str(error)})
+            self._breaker.record_failure(error)
+            return unavailable
+        self._breaker.record_success()
+        return result
 
 
 def _split(envelope: bytes) -> tuple[int, bytes]:

@@ -91,4 +91,5 @@ def test_calls_succeed_from_postgres_when_redis_is_unreachable(
             bars = charts.GetBars(charts_pb2.GetBarsRequest(symbol="2222"), timeout=5)
             assert len(bars.bars) > 200
     assert server_without_redis.app.cache.hits == 0
-    assert server_without_redis.app.cache.errors >= 4
+    # The first failure opens the breaker: later calls do not wait on Redis again.
+    assert 1 <= server_without_redis.app.cache.errors <= 2
