@@ -5,16 +5,22 @@ connection gets a statement timeout, so a runaway query cannot hold a pool
 slot for ever.
 """
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
-from psycopg import AsyncConnection, sql
+import psycopg
+from psycopg import AsyncConnection, AsyncCursor, sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 log = logging.getLogger(__name__)
+
+READ_ATTEMPTS = 3
+READ_BACKOFF_S = 0.05
+T = TypeVar("T")
 
 Row = dict[str, Any]
 # A statement: literal SQL, or one composed with psycopg.sql (identifiers from allow-lists).
@@ -66,19 +72,37 @@ class Database:
 
     async def fetch_all(self, query: Query,
                         params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
-        async with self._read_pool.connection() as conn, \
-                conn.cursor(row_factory=dict_row) as cursor:
-            self.statements_executed += 1
+        async def run(cursor: AsyncCursor[Row]) -> list[Row]:
             await cursor.execute(query, params)
             return await cursor.fetchall()
 
+        return await self._read(run)
+
     async def fetch_one(self, query: Query,
                         params: Sequence[Any] | dict[str, Any] = ()) -> Row | None:
-        async with self._read_pool.connection() as conn, \
-                conn.cursor(row_factory=dict_row) as cursor:
-            self.statements_executed += 1
+        async def run(cursor: AsyncCursor[Row]) -> Row | None:
             await cursor.execute(query, params)
             return await cursor.fetchone()
+
+        return await self._read(run)
+
+    async def _read(self, run: Callable[[AsyncCursor[Row]], Awaitable[T]]) -> T:
+        """Run a read, retried with exponential backoff when the connection broke under it
+        (a restarted or failed-over server, a terminated backend). Reads are idempotent;
+        writes are never retried here."""
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                async with self._read_pool.connection() as conn, \
+                        conn.cursor(row_factory=dict_row) as cursor:
+                    self.statements_executed += 1
+                    return await run(cursor)
+            except psycopg.OperationalError as error:
+                if attempt == READ_ATTEMPTS - 1:
+                    raise
+                log.warning("read failed on a broken connection; retrying",
+                            extra={"attempt": attempt + 1, "error": str(error)})
+                await asyncio.sleep(READ_BACKOFF_S * 2**attempt)
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection[Any]]:
