@@ -101,10 +101,13 @@ class _SimulatedDay:
                  stored: dict[str, quotes_pb2.Quote]) -> None:
         self.day = day
         self._references = references
-        # Quotes another process already made today: continue them, don't restart the day.
+        # Quotes another process already made today, against the same reference price:
+        # continue them rather than restart the day. (A quote made against another
+        # reference, before new daily bars were loaded, would carry stale limits.)
         self._quotes = {
             symbol: quote for symbol, quote in stored.items()
             if symbol in references and quote.trading_day == date_message(day)
+            and quote.previous_close == references[symbol].close
         }
         day_seed = seed * 100_000 + day.toordinal() % 100_000
         self._simulator = QuoteSimulator(
