@@ -203,6 +203,9 @@ async def seed(database: Database, cache: ResponseCache | None,
     reports = [await import_daily_bars(database, cache, path, symbol)
                for symbol, path in DAILY_PRICE_FILES.items()]
     demo_report = await seed_demo_market(database, demo) if demo is not None else None
+    async with database.transaction() as conn:
+        # Fresh planner statistics after a bulk load, so charts use the indexes at once.
+        await conn.execute("ANALYZE daily_bars, intraday_bars, securities")
     membership = await rebuild_index_membership(database)
     await MarketViewRepository(database).refresh()
     if cache is not None:
