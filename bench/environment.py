@@ -257,22 +257,9 @@ def start_server(backends: Backends, log_path: Path, *, log_level: str = "WARNIN
 
 
 def wait_until_serving(server: ServerProcess) -> None:
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from server.devstack import wait_until_serving as wait_for_health
 
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    with grpc.insecure_channel(server.target) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            if server.process.poll() is not None:
-                raise RuntimeError(f"the benchmark server exited with status "
-                                   f"{server.process.returncode}; see {server.log_path}")
-            try:
-                answer = stub.Check(health_pb2.HealthCheckRequest(), timeout=1)
-                if answer.status == health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.2)
-    raise RuntimeError(f"the benchmark server did not report SERVING within "
-                       f"{STARTUP_TIMEOUT_S:.0f} s; see {server.log_path}")
+    try:
+        wait_for_health(server.port, server.process, STARTUP_TIMEOUT_S)
+    except RuntimeError as error:
+        raise RuntimeError(f"benchmark server: {error}; see {server.log_path}") from None

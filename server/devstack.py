@@ -65,8 +65,11 @@ def _development_signing_key(settings: Settings) -> dict[str, str]:
     return {"FINANCEHUB_JWT_PRIVATE_KEY_FILE": str(key_file)}
 
 
-def _wait_until_serving(port: int, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+def wait_until_serving(port: int, server: subprocess.Popen[bytes],
+                       timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+    """Poll the health service of a server started as `server` until it reports SERVING;
+    RuntimeError when the process exits or `timeout_s` passes first."""
+    deadline = time.monotonic() + timeout_s
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
@@ -79,7 +82,7 @@ def _wait_until_serving(port: int, server: subprocess.Popen[bytes]) -> None:
             except grpc.RpcError:
                 pass
             time.sleep(0.2)
-    raise RuntimeError(f"the gRPC server did not report SERVING within {STARTUP_TIMEOUT_S:.0f} s")
+    raise RuntimeError(f"the gRPC server did not report SERVING within {timeout_s:.0f} s")
 
 
 def _banner(settings: Settings, backends: Backends) -> str:
@@ -138,7 +141,7 @@ def main() -> int:
             **_development_signing_key(settings),
         }
         children.append(subprocess.Popen([sys.executable, "-m", "server"], env=child_env))
-        _wait_until_serving(settings.grpc_port, children[0])
+        wait_until_serving(settings.grpc_port, children[0])
         envoy_config = settings.data_dir / "envoy.yaml"
         envoy_config.parent.mkdir(parents=True, exist_ok=True)
         envoy_config.write_text(render_from_env(child_env))

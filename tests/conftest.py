@@ -15,6 +15,7 @@ from tests.support.services import (
     RunningServer,
     free_port,
     recreate_database,
+    redis_url_with_db,
     start_test_server,
     test_backends,
 )
@@ -74,6 +75,18 @@ def redis_client(backends: Backends) -> Iterator[Redis]:
 def clean_cache(redis_client: Redis) -> None:
     """Start the test with an empty cache (the tests own their Redis database)."""
     redis_client.flushdb()
+
+
+@pytest.fixture
+def scratch_redis_url(backends: Backends) -> Iterator[str]:
+    """An emptied Redis database of its own (12) on the test Redis server, emptied again
+    after the test: for tests of Redis-backed parts used without a server."""
+    url = redis_url_with_db(backends.redis_url, 12)
+    client = Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
 
 
 @pytest.fixture

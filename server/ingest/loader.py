@@ -61,11 +61,13 @@ def read_text(path: Path) -> str:
 
 
 async def import_daily_bars(database: Database, cache: ResponseCache | None, path: Path,
-                            symbol: str) -> BarsImportReport:
+                            symbol: str, *, refresh_views: bool = True) -> BarsImportReport:
     """Validate the whole Yahoo Finance file, then upsert it in one transaction (all or
-    nothing)."""
+    nothing). `refresh_views=False` leaves the market views to a caller that refreshes
+    them once after several imports (the seed)."""
     parsed = parse_yahoo_daily_csv(read_text(path), symbol)
-    return await _store_daily_bars(database, cache, symbol, parsed, YAHOO_PROVIDER)
+    return await _store_daily_bars(database, cache, symbol, parsed, YAHOO_PROVIDER,
+                                   refresh_views=refresh_views)
 
 
 async def import_stooq_daily_bars(database: Database, cache: ResponseCache | None, path: Path,
@@ -76,7 +78,8 @@ async def import_stooq_daily_bars(database: Database, cache: ResponseCache | Non
 
 
 async def _store_daily_bars(database: Database, cache: ResponseCache | None, symbol: str,
-                            parsed: ParsedDailyFile, provider: str) -> BarsImportReport:
+                            parsed: ParsedDailyFile, provider: str, *,
+                            refresh_views: bool = True) -> BarsImportReport:
     securities = SecurityRepository(database)
     if not await securities.exists(symbol):
         raise NotFoundError("ticker", symbol, reason="TICKER_NOT_FOUND")
@@ -84,7 +87,8 @@ async def _store_daily_bars(database: Database, cache: ResponseCache | None, sym
         counts = await DailyBarRepository(database).upsert(
             conn, symbol, parsed.bars, origin="REAL", provider=provider
         )
-    await MarketViewRepository(database).refresh()
+    if refresh_views:
+        await MarketViewRepository(database).refresh()
     if cache is not None:
         await cache.invalidate_tags([symbol_tag(symbol), MARKET_VIEWS_TAG])
     return BarsImportReport(symbol, parsed.rows_read, parsed.fillers_skipped, counts)
@@ -117,14 +121,16 @@ class CorporateActionsReport:
 
 
 async def import_corporate_actions(database: Database, cache: ResponseCache | None, path: Path,
-                                   source: str) -> CorporateActionsReport:
+                                   source: str, *,
+                                   refresh_views: bool = True) -> CorporateActionsReport:
     """Validate the whole file, then upsert it in one transaction (all or nothing)."""
     parsed = parse_corporate_actions(read_text(path))
     actions = CorporateActionRepository()
     async with database.transaction() as conn:
         stored = await actions.upsert(conn, parsed.actions, source=source)
         unknown = await actions.unknown_symbols(conn)
-    await MarketViewRepository(database).refresh()
+    if refresh_views:
+        await MarketViewRepository(database).refresh()
     if cache is not None:
         await cache.invalidate_tags(sorted(symbol_tag(s) for s in stored.changed_symbols))
     return CorporateActionsReport(parsed.rows_read, parsed.repeats_merged, parsed.by_type(),
@@ -199,8 +205,9 @@ async def seed(database: Database, cache: ResponseCache | None,
     if cache is not None:
         await cache.invalidate_tags([SECURITIES_TAG])
     corporate_actions = await import_corporate_actions(database, cache, CORPORATE_ACTIONS_FILE,
-                                                       CORPORATE_ACTIONS_SOURCE)
-    reports = [await import_daily_bars(database, cache, path, symbol)
+                                                       CORPORATE_ACTIONS_SOURCE,
+                                                       refresh_views=False)
+    reports = [await import_daily_bars(database, cache, path, symbol, refresh_views=False)
                for symbol, path in DAILY_PRICE_FILES.items()]
     demo_report = await seed_demo_market(database, demo) if demo is not None else None
     async with database.transaction() as conn:

@@ -6,10 +6,11 @@ from typing import Any
 import grpc
 from grpc_interceptor import AsyncServerInterceptor
 
+from server.contract import policy_for
 from server.domain.access import guest
 from server.domain.errors import DomainError
 from server.interceptors.error_mapping import abort_with
-from server.interceptors.policies import declared_policy, is_infrastructure, proceed
+from server.interceptors.policies import is_infrastructure, proceed
 from server.interceptors.rate_limit import RateLimitMeter
 from server.request_context import principal_var
 from server.security.authenticator import Authenticator, client_address
@@ -36,7 +37,7 @@ class AuthenticationInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
         if is_infrastructure(method_name):
             principal_var.set(guest(address))
             return await proceed(method, request_or_iterator, context)
-        policy = declared_policy(method_name)
+        policy = policy_for(method_name)
         try:
             principal = await self._authenticator.authenticate(
                 metadata, address, credentials_optional=bool(policy and policy.public))

@@ -10,11 +10,11 @@ from typing import Any
 import grpc
 from grpc_interceptor import AsyncServerInterceptor
 
-from server.contract import MethodPolicy
+from server.contract import MethodPolicy, policy_for
 from server.domain.access import Principal, Role, has_permission
 from server.domain.errors import DomainError, PermissionDeniedError, UnauthenticatedError
 from server.interceptors.error_mapping import abort_with
-from server.interceptors.policies import declared_policy, is_infrastructure, proceed
+from server.interceptors.policies import is_infrastructure, proceed
 from server.interceptors.rate_limit import RateLimitMeter
 from server.request_context import current_principal
 
@@ -31,7 +31,7 @@ class AuthorizationInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
         method_name: str,
     ) -> Any:
         if not is_infrastructure(method_name):
-            policy = declared_policy(method_name)
+            policy = policy_for(method_name)
             principal = current_principal()
             refusal = self._refusal(method_name, policy, principal)
             if refusal is not None:

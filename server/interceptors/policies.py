@@ -1,12 +1,10 @@
-"""What the access interceptors share: which contract policy governs a call, and how to
-hand the call on."""
+"""What the access interceptors share: which calls are infrastructure, and how to hand a
+call on. The contract's policy of a call comes from `server.contract.policy_for`."""
 
 from collections.abc import Callable
 from typing import Any
 
 import grpc
-
-from server.contract import MethodPolicy, policy_for
 
 # Infrastructure every deployment needs reachable by probes and tools: always
 # public, never rate-limited.
@@ -20,9 +18,6 @@ INFRASTRUCTURE_SERVICES = frozenset({
 def is_infrastructure(method_name: str) -> bool:
     return method_name.strip("/").split("/", 1)[0] in INFRASTRUCTURE_SERVICES
 
-
-def declared_policy(method_name: str) -> MethodPolicy | None:
-    return policy_for(method_name)
 
 
 async def proceed(method: Callable[..., Any], request_or_iterator: Any,

@@ -15,10 +15,11 @@ from typing import Any
 import grpc
 from grpc_interceptor import AsyncServerInterceptor
 
+from server.contract import policy_for
 from server.domain.access import Principal, RateLimitTier
 from server.domain.errors import ResourceExhaustedError
 from server.interceptors.error_mapping import abort_with
-from server.interceptors.policies import declared_policy, is_infrastructure, proceed
+from server.interceptors.policies import is_infrastructure, proceed
 from server.request_context import add_response_header, current_principal
 from server.security.rate_limiter import RateLimitDecision, RateLimiter
 
@@ -54,7 +55,7 @@ class RateLimitInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
         context: grpc.aio.ServicerContext[Any, Any],
         method_name: str,
     ) -> Any:
-        policy = declared_policy(method_name)
+        policy = policy_for(method_name)
         if not is_infrastructure(method_name) and policy is not None:
             principal = current_principal()
             limit = self._meter.limit_for(principal)

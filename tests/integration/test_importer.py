@@ -1,51 +1,20 @@
 """`python -m server.ingest bars FILE --symbol S` against a real, freshly migrated Postgres."""
 
-import asyncio
 import csv
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from server.ingest.reference import COMPANIES_FILE, DAILY_PRICE_FILES, parse_companies
-from server.storage.backends import Backends, with_database
-from server.storage.database import Database
-from server.storage.migrations import apply_migrations
-from server.storage.securities import SecurityRepository
-from tests.support.services import TEST_DATABASE, recreate_database
+from server.ingest.reference import DAILY_PRICE_FILES
+from server.storage.backends import Backends
+from tests.support.importing import companies_only_database, run_importer
 
 
 @pytest.fixture
-def companies_only(backends: Backends) -> Iterator[str]:
+def companies_only(backends: Backends) -> str:
     """A migrated database holding the company list and no prices."""
-    url = with_database(backends.database_url, f"{TEST_DATABASE}_import")
-    recreate_database(url)
-    apply_migrations(url)
-
-    async def load() -> None:
-        database = Database(url, max_size=1)
-        await database.open()
-        try:
-            async with database.transaction() as conn:
-                await SecurityRepository(database).upsert_all(
-                    conn, parse_companies(COMPANIES_FILE.read_text()), "test"
-                )
-        finally:
-            await database.close()
-
-    asyncio.run(load())
-    yield url
-
-
-def run_importer(database_url: str, redis_url: str,
-                 *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
-    return subprocess.run([sys.executable, "-m", "server.ingest", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+    return companies_only_database(backends, "import")
 
 
 def bar_count(url: str, symbol: str) -> int:

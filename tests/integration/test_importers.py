@@ -2,11 +2,7 @@
 freshly migrated Postgres and Redis; an import drops the cached answers it made stale and
 refreshes the market views."""
 
-import asyncio
 import csv
-import os
-import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date
@@ -21,18 +17,15 @@ from financehub.v1 import charts_pb2, charts_pb2_grpc
 from server.domain.corporate_actions import action_type_for
 from server.ingest.corporate_actions import CORPORATE_ACTIONS_FILE
 from server.ingest.loader import seed
-from server.ingest.reference import COMPANIES_FILE, parse_companies
+from server.ingest.reference import COMPANIES_FILE
 from server.services.market import symbol_tag
-from server.storage.backends import Backends, with_database
+from server.storage.backends import Backends
 from server.storage.cache import tag_key
 from server.storage.database import Database
-from server.storage.migrations import apply_migrations
-from server.storage.securities import SecurityRepository
+from tests.support.importing import companies_only_database, run_importer
 from tests.support.services import (
-    TEST_DATABASE,
     EventLoopThread,
     RunningServer,
-    recreate_database,
     start_test_server,
 )
 
@@ -48,24 +41,9 @@ STOOQ_ROWS = [
 
 
 @pytest.fixture
-def companies_db(backends: Backends) -> Iterator[str]:
+def companies_db(backends: Backends) -> str:
     """A migrated database holding the company list, no prices and no actions."""
-    url = with_database(backends.database_url, f"{TEST_DATABASE}_importers")
-    recreate_database(url)
-    apply_migrations(url)
-
-    async def load() -> None:
-        database = Database(url, max_size=1)
-        await database.open()
-        try:
-            async with database.transaction() as conn:
-                await SecurityRepository(database).upsert_all(
-                    conn, parse_companies(COMPANIES_FILE.read_text()), "test")
-        finally:
-            await database.close()
-
-    asyncio.run(load())
-    yield url
+    return companies_only_database(backends, "importers")
 
 
 @pytest.fixture
@@ -86,13 +64,6 @@ def server_on(companies_db: str, backends: Backends,
                                 loop_thread, FINANCEHUB_VIEW_REFRESH_SECONDS="0")
     yield running
     loop_thread.run(running.app.stop(grace_s=1))
-
-
-def run_importer(database_url: str, redis_url: str,
-                 *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url}
-    return subprocess.run([sys.executable, "-m", "server.ingest", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
 
 
 def write_stooq(path: Path, rows: list[str]) -> Path:

@@ -7,18 +7,15 @@ Every behavioural test runs twice: through Redis, and with Redis unreachable
 import asyncio
 import hashlib
 import logging
-from collections.abc import Iterator
 
 import pytest
 from pytest import approx
-from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from server.security.login_guard import LoginGuard, LoginLock
-from server.storage.backends import Backends
-from tests.support.services import free_port, redis_url_with_db
+from tests.support.services import free_port
 
 # Set per session from the test Redis (local server or embedded), database 12.
 REDIS_URL = ""
@@ -29,14 +26,9 @@ OTHER_IP = "198.51.100.7"
 
 
 @pytest.fixture(autouse=True)
-def empty_database(backends: Backends) -> Iterator[None]:
+def empty_database(scratch_redis_url: str) -> None:
     global REDIS_URL
-    REDIS_URL = redis_url_with_db(backends.redis_url, 12)
-    client = SyncRedis.from_url(REDIS_URL)
-    client.flushdb()
-    yield
-    client.flushdb()
-    client.close()
+    REDIS_URL = scratch_redis_url
 
 
 @pytest.fixture(params=["redis", "local"])

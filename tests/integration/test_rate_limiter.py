@@ -4,19 +4,16 @@ import asyncio
 import logging
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from redis import Redis as SyncRedis
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from server.security.rate_limiter import RateLimitDecision, RateLimiter
-from server.storage.backends import Backends
-from tests.support.services import free_port, redis_url_with_db
+from tests.support.services import free_port
 
 # Set per session from the test Redis (local server or embedded), database 12.
 REDIS_URL = ""
@@ -26,14 +23,9 @@ LOGGER = "server.security.rate_limiter"
 
 
 @pytest.fixture(autouse=True)
-def empty_database(backends: Backends) -> Iterator[None]:
+def empty_database(scratch_redis_url: str) -> None:
     global REDIS_URL
-    REDIS_URL = redis_url_with_db(backends.redis_url, 12)
-    client = SyncRedis.from_url(REDIS_URL)
-    client.flushdb()
-    yield
-    client.flushdb()
-    client.close()
+    REDIS_URL = scratch_redis_url
 
 
 class FakeClock:
