@@ -26,7 +26,7 @@ from bench.environment import (
     start_server,
 )
 from bench.report import machine_facts, render, target_checks
-from bench.stats import sample_machine_busy
+from bench.stats import process_tree, sample_machine_busy
 from server.config import REPO_ROOT
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -56,6 +56,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="streams per client channel/connection (default 100)")
     parser.add_argument("--unary-channels", type=int, default=1,
                         help="client channels for unary calls (default 1)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server worker processes sharing the port (default 1: the "
+                             "issue's single-process targets)")
     parser.add_argument("--server-log-level", default="WARNING",
                         help="the server's FINANCEHUB_LOG_LEVEL (default WARNING: the access "
                              "log interceptor runs, its INFO lines are not written)")
@@ -146,11 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         email = create_bench_user(backends)
         deny_list_settled = False if args.cold_deny_list else settle_deny_list(backends)
         server = start_server(backends, RESULTS_DIR / "server.log",
-                              log_level=args.server_log_level, demo_mode=True)
+                              log_level=args.server_log_level, demo_mode=True,
+                              workers=args.workers)
         print(f"bench: server pid {server.process.pid} SERVING on {server.target}", flush=True)
         with tempfile.TemporaryDirectory(prefix="fh-bench-") as work:
             config = {
-                "target": server.target, "server_pid": server.process.pid,
+                "target": server.target, "server_pids": process_tree(server.process.pid),
                 "email": email, "password": BENCH_USER_PASSWORD,
                 "redis_url": backends.redis_url, "redis_pid": redis_pid(backends.redis_url),
                 "database_url": backends.database_url,
@@ -186,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
             "config": {
                 "warmup_s": args.warmup, "duration_s": args.duration,
                 "concurrency": args.concurrency_list, "scenarios": args.scenario_list,
-                "server_workers": 1, "server_log_level": args.server_log_level,
+                "server_workers": args.workers, "server_log_level": args.server_log_level,
                 "unary_channels": args.unary_channels,
                 "interleave_rounds": max(1, args.interleave_rounds),
                 "rate_limit_tier": "standard, raised to 10,000,000/min for the benchmark",

@@ -216,7 +216,7 @@ class ServerProcess:
 
 
 def server_environment(backends: Backends, port: int, *, log_level: str,
-                       demo_mode: bool) -> dict[str, str]:
+                       demo_mode: bool, workers: int = 1) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items()
            if not key.startswith("FINANCEHUB_") and key not in {"DATABASE_URL", "REDIS_URL",
                                                                   "READ_REPLICA_URL"}}
@@ -232,6 +232,8 @@ def server_environment(backends: Backends, port: int, *, log_level: str,
         "FINANCEHUB_DEMO_INTRADAY_DAYS": str(DEMO_INTRADAY_DAYS),
         "FINANCEHUB_RATE_LIMIT_STANDARD": str(BENCH_STANDARD_RATE_LIMIT),
         "FINANCEHUB_LOG_LEVEL": log_level,
+        "FINANCEHUB_WORKERS": str(workers),
+        "FINANCEHUB_METRICS_PORT": "0",
         "FINANCEHUB_SHUTDOWN_GRACE_SECONDS": "2",
         "PYTHONFAULTHANDLER": "1",  # a crash leaves its Python stacks in server.log
         **CHEAP_ARGON2,
@@ -240,9 +242,10 @@ def server_environment(backends: Backends, port: int, *, log_level: str,
 
 
 def start_server(backends: Backends, log_path: Path, *, log_level: str = "WARNING",
-                 demo_mode: bool = True) -> ServerProcess:
+                 demo_mode: bool = True, workers: int = 1) -> ServerProcess:
     port = free_port()
-    env = server_environment(backends, port, log_level=log_level, demo_mode=demo_mode)
+    env = server_environment(backends, port, log_level=log_level, demo_mode=demo_mode,
+                             workers=workers)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log_file:
         process = subprocess.Popen([sys.executable, "-m", "server"], env=env, cwd=REPO_ROOT,

@@ -478,7 +478,7 @@ async def run_stream(config: dict[str, Any], cpu: CpuMeter) -> dict[str, Any]:
 # --- the run -----------------------------------------------------------------------------
 
 async def run(config: dict[str, Any]) -> dict[str, Any]:
-    cpu = CpuMeter({"server": [config["server_pid"]], "loadgen": [os.getpid()],
+    cpu = CpuMeter({"server": config["server_pids"], "loadgen": [os.getpid()],
                     "redis": [config["redis_pid"]] if config.get("redis_pid") else [],
                     "postgres": []})
     client = Client(config["target"], config["email"], config["password"],

@@ -39,6 +39,18 @@ def process_cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (a supervised server's workers), from /proc."""
+    tree = [pid]
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as children:
+            for child in children.read().split():
+                tree.extend(process_tree(int(child)))
+    except OSError:
+        pass
+    return tree
+
+
 @dataclass(frozen=True)
 class MachineCpu:
     busy: float

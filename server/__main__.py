@@ -1,4 +1,7 @@
-"""`python -m server`: run the gRPC server (configuration from the environment)."""
+"""`python -m server`: run the gRPC server (configuration from the environment).
+
+One process by default per core: see server/workers.py.
+"""
 
 import asyncio
 import sys
@@ -6,13 +9,25 @@ import sys
 from server.app import serve
 from server.config import ConfigError, settings_or_exit
 from server.logging_setup import configure_logging
+from server.workers import WORKER_FLAG, supervise, worker_index
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     settings = settings_or_exit()
     configure_logging(settings.log_level)
+    index = worker_index(argv)
+    if argv and index is None:
+        print(f"usage: python -m server [{WORKER_FLAG} N]", file=sys.stderr)
+        return 2
+    if index is None and settings.workers > 1:
+        return supervise(settings)
     try:
-        asyncio.run(serve(settings))
+        if settings.event_loop == "uvloop":
+            import uvloop
+
+            uvloop.run(serve(settings, shared_port=index is not None))
+        else:
+            asyncio.run(serve(settings, shared_port=index is not None))
     except ConfigError as error:
         print(f"configuration error: {error}", file=sys.stderr)
         return 2
@@ -20,4 +35,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -5,6 +5,7 @@ import asyncio
 import logging
 import signal
 from dataclasses import dataclass
+from wsgiref.simple_server import WSGIServer
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -30,6 +31,7 @@ from server.interceptors.authorization import AuthorizationInterceptor
 from server.interceptors.error_mapping import ErrorMappingInterceptor
 from server.interceptors.rate_limit import RateLimitInterceptor, RateLimitMeter
 from server.mailer import Mailer, SmtpSettings
+from server.metrics import PoolSampler, serve_metrics
 from server.realtime.fanout import QuoteFanout
 from server.realtime.simulator import MarketSimulator
 from server.realtime.view_refresher import ViewRefresher
@@ -39,6 +41,7 @@ from server.security.authenticator import Authenticator
 from server.security.login_guard import LoginGuard
 from server.security.passwords import PasswordHasher
 from server.security.rate_limiter import RateLimiter
+from server.security.revocations import KEY_PREFIX as DENY_LIST_PREFIX
 from server.security.revocations import RevocationList
 from server.security.tokens import TokenService, load_signing_keys
 from server.services.admin import AdminServicer
@@ -51,16 +54,20 @@ from server.storage.api_keys import ApiKeyRepository
 from server.storage.audit import AuditRepository
 from server.storage.backends import Backends, ensure_database, resolve_backends
 from server.storage.bars import DailyBarRepository, IntradayBarRepository
+from server.storage.cache import KEY_PREFIX as CACHE_KEY_PREFIX
 from server.storage.cache import ResponseCache
 from server.storage.database import Database
 from server.storage.indices import IndexRepository
+from server.storage.intraday_retention import IntradayRetention
 from server.storage.market_views import MarketViewRepository
 from server.storage.migrations import apply_migrations
+from server.storage.near_cache import NearCache
 from server.storage.outbox import OutboxRepository
 from server.storage.quotes import QuoteBook
 from server.storage.securities import SecurityRepository
 from server.storage.sessions import SessionRepository
 from server.storage.users import UserRepository
+from server.workers import stop_when_orphaned
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +89,10 @@ class Application:
     simulator: MarketSimulator | None
     pubsub_redis: Redis
     refresher: ViewRefresher
+    near_cache: NearCache
+    pool_sampler: PoolSampler
+    retention: IntradayRetention
+    metrics_server: WSGIServer | None
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Drain: report NOT_SERVING, keep serving for the drain delay (so load balancers
@@ -93,9 +104,15 @@ class Application:
             await asyncio.sleep(self.settings.shutdown_drain_delay_s)
         await self.server.stop(grace)
         await self.refresher.stop()
+        await self.retention.stop()
         if self.simulator is not None:
             await self.simulator.stop()
         await self.fanout.stop()
+        await self.near_cache.stop()
+        await self.pool_sampler.stop()
+        if self.metrics_server is not None:
+            self.metrics_server.shutdown()
+            self.metrics_server.server_close()
         await self.database.close()
         await self.redis.aclose()
         await self.pubsub_redis.aclose()
@@ -133,8 +150,14 @@ def _bind(server: grpc.aio.Server, settings: Settings) -> int:
     return int(server.add_insecure_port(address))
 
 
-async def start_application(settings: Settings, backends: Backends) -> Application:
+async def start_application(settings: Settings, backends: Backends, *,
+                            shared_port: bool = False) -> Application:
+    """Build and start everything; `shared_port` when sibling workers bind the same port."""
     tokens = build_token_service(settings)
+    # First, so that a busy port stops the start before anything is opened. Workers'
+    # metrics are summed and served by their supervisor (server/workers.py).
+    metrics_server = (serve_metrics(settings.grpc_host, settings.metrics_port)
+                      if settings.metrics_port and not shared_port else None)
     database = Database(
         backends.database_url,
         backends.read_replica_url,
@@ -143,6 +166,8 @@ async def start_application(settings: Settings, backends: Backends) -> Applicati
         statement_timeout_ms=settings.db_statement_timeout_ms,
     )
     await database.open()
+    pool_sampler = PoolSampler(database.pool_stats)
+    pool_sampler.start()
     # One quick retry (a pooled connection may be stale after a Redis restart), no
     # backoff: Redis is an optimisation, and a call must not wait long on it.
     redis = Redis.from_url(
@@ -151,13 +176,17 @@ async def start_application(settings: Settings, backends: Backends) -> Applicati
         socket_connect_timeout=settings.redis_timeout_s,
         retry=Retry(NoBackoff(), 1),
     )
-    cache = ResponseCache(redis)
+    # Hot keys (cached answers, the token deny-list) are held in memory between changes.
+    near_cache = NearCache(redis, prefixes=[f"{CACHE_KEY_PREFIX}:", f"{DENY_LIST_PREFIX}:"])
+    near_cache.start()
+    cache = ResponseCache(redis, near_cache)
     securities = SecurityRepository(database)
     users = UserRepository(database)
     sessions = SessionRepository(database)
     api_keys = ApiKeyRepository(database)
     audit = AuditRepository(database)
-    revocations = RevocationList(redis, database, access_ttl_s=ACCESS_TOKEN_TTL_S)
+    revocations = RevocationList(redis, database, access_ttl_s=ACCESS_TOKEN_TTL_S,
+                                 near=near_cache)
     smtp = (SmtpSettings(host=settings.smtp_host, port=settings.smtp_port,
                          sender=settings.smtp_sender, username=settings.smtp_username,
                          password=settings.smtp_password, starttls=settings.smtp_starttls)
@@ -182,7 +211,13 @@ async def start_application(settings: Settings, backends: Backends) -> Applicati
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # Off unless workers share the port on purpose: a second server started by
+            # mistake on a busy port must fail, not quietly take half the connections.
+            ("grpc.so_reuseport", 1 if shared_port else 0),
         ],
+        # Backpressure: calls beyond this many in flight (streams count) are refused with
+        # RESOURCE_EXHAUSTED at once instead of queueing without bound.
+        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
     quote_book = QuoteBook(redis, database)
     # Pub/sub holds its connection open: its own client, without the short read timeout.
@@ -219,15 +254,19 @@ async def start_application(settings: Settings, backends: Backends) -> Applicati
         simulator.start()
     refresher = ViewRefresher(MarketViewRepository(database), cache, settings.view_refresh_s)
     refresher.start()
+    retention = IntradayRetention(IntradayBarRepository(database),
+                                  settings.intraday_retention_months)
+    retention.start()
     for name in ["", *service_names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("gRPC server listening", extra={"port": port, "services": service_names,
                                              "tls": settings.tls_cert_file is not None})
     return Application(settings, server, health_servicer, database, redis, cache, accounts, port,
-                       fanout, simulator, pubsub_redis, refresher)
+                       fanout, simulator, pubsub_redis, refresher, near_cache, pool_sampler,
+                       retention, metrics_server)
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, *, shared_port: bool = False) -> None:
     """Run until SIGTERM or SIGINT, then drain within the grace period."""
     backends = await asyncio.to_thread(resolve_backends, settings)
     log.info("backends", extra={"origin": backends.origin})
@@ -236,12 +275,16 @@ async def serve(settings: Settings) -> None:
             await asyncio.to_thread(ensure_database, backends.database_url)
             applied = await asyncio.to_thread(apply_migrations, backends.database_url)
             log.info("migrations", extra={"applied": applied})
-        app = await start_application(settings, backends)
+        app = await start_application(settings, backends, shared_port=shared_port)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stopping.set)
+        orphan_watch = (asyncio.create_task(stop_when_orphaned(stopping)) if shared_port
+                        else None)
         await stopping.wait()
+        if orphan_watch is not None:
+            orphan_watch.cancel()
         log.info("shutting down", extra={"grace_s": settings.shutdown_grace_s})
         await app.stop()
         log.info("stopped")

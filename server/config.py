@@ -66,6 +66,13 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or default
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} must be one of {', '.join(choices)}")
+    return value
+
+
 def _date(env: Mapping[str, str], name: str) -> date | None:
     raw = env.get(name, "").strip()
     if not raw:
@@ -137,6 +144,11 @@ class Settings:
     stream_heartbeat_s: float
     stream_queue_size: int
     view_refresh_s: float
+    intraday_retention_months: int
+    workers: int
+    max_concurrent_rpcs: int
+    event_loop: str
+    metrics_port: int
     # The variables themselves, for settings read elsewhere (JWT keys); never printed.
     source_env: Mapping[str, str] = field(repr=False)
 
@@ -208,6 +220,12 @@ class Settings:
             stream_heartbeat_s=_float(env, "FINANCEHUB_STREAM_HEARTBEAT_SECONDS", 5.0),
             stream_queue_size=_int(env, "FINANCEHUB_STREAM_QUEUE_SIZE", 256, minimum=1),
             view_refresh_s=_float(env, "FINANCEHUB_VIEW_REFRESH_SECONDS", 60.0),
+            intraday_retention_months=_int(env, "FINANCEHUB_INTRADAY_RETENTION_MONTHS", 3),
+            workers=_int(env, "FINANCEHUB_WORKERS", os.cpu_count() or 1, minimum=1,
+                         maximum=256),
+            max_concurrent_rpcs=_int(env, "FINANCEHUB_MAX_CONCURRENT_RPCS", 4096, minimum=1),
+            event_loop=_choice(env, "FINANCEHUB_EVENT_LOOP", "uvloop", ("uvloop", "asyncio")),
+            metrics_port=_port(env, "FINANCEHUB_METRICS_PORT", 9464),
             source_env=dict(env),
         )
 

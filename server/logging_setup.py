@@ -17,8 +17,9 @@ class _RequestIdFilter(logging.Filter):
 def configure_logging(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter(
-        "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
-        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+        "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger",
+                       "process": "pid"},
         datefmt="%Y-%m-%dT%H:%M:%S%z",
     ))
     handler.addFilter(_RequestIdFilter())

@@ -98,6 +98,9 @@ class QuoteFanout:
         self._redis = redis
         self._queue_size = queue_size
         self._subscriptions: set[Subscription] = set()
+        # symbol -> the subscriptions that want it: a quote reaches its watchers without a
+        # look at every open stream.
+        self._watchers: dict[str, set[Subscription]] = {}
         self._listener = BackgroundLoop("quote-fanout", self._listen)
 
     @property
@@ -113,15 +116,23 @@ class QuoteFanout:
     def subscribe(self, symbols: Iterable[str]) -> Subscription:
         subscription = Subscription(frozenset(symbols), self._queue_size)
         self._subscriptions.add(subscription)
+        for symbol in subscription.symbols:
+            self._watchers.setdefault(symbol, set()).add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
+        if subscription not in self._subscriptions:
+            return
         self._subscriptions.discard(subscription)
+        for symbol in subscription.symbols:
+            watchers = self._watchers[symbol]
+            watchers.discard(subscription)
+            if not watchers:
+                del self._watchers[symbol]
 
     def dispatch(self, quote: quotes_pb2.Quote) -> None:
-        for subscription in self._subscriptions:
-            if quote.symbol in subscription.symbols:
-                subscription.offer(quote)
+        for subscription in self._watchers.get(quote.symbol, ()):
+            subscription.offer(quote)
 
     async def _listen(self) -> None:
         while True:

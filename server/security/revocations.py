@@ -22,6 +22,7 @@ from redis.exceptions import RedisError
 
 from server.security.tokens import AccessClaims
 from server.storage.database import Database
+from server.storage.near_cache import NearCache
 from server.storage.users import UserRecord
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,11 @@ SINCE_KEY = f"{KEY_PREFIX}:since"
 
 class RevocationList:
     def __init__(self, redis: Redis, database: Database, *, access_ttl_s: int,
+                 near: NearCache | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self._redis = redis
+        # The per-call check reads through the process's near cache when there is one.
+        self._near = near
         self._db = database
         self._access_ttl_s = access_ttl_s
         self._clock = clock
@@ -71,7 +75,8 @@ class RevocationList:
         keys = [f"{KEY_PREFIX}:jti:{claims.token_id}", f"{KEY_PREFIX}:sid:{claims.session_id}",
                 f"{KEY_PREFIX}:user:{claims.user_id}", SINCE_KEY]
         try:
-            token, session, user_cutoff, since = await self._redis.mget(keys)
+            token, session, user_cutoff, since = await (
+                self._near.mget(keys) if self._near is not None else self._redis.mget(keys))
             if since is None:
                 # Empty (new, flushed or restarted) Redis: it holds no revocations yet.
                 await self._redis.set(SINCE_KEY, repr(self._clock()), nx=True)
@@ -105,6 +110,10 @@ class RevocationList:
             self._fall_back_to_database(error)
             return
         self._unwritten = {}
+        if self._near is not None:
+            # This process's next check must see its own revocation, even before Redis's
+            # invalidation message arrives.
+            self._near.forget(pending)
 
     def _fall_back_to_database(self, error: Exception) -> None:
         if self._clock() >= self._database_checks_until:

@@ -51,6 +51,9 @@ PUBLIC_KEY_FILES_VARIABLE = "FINANCEHUB_JWT_PUBLIC_KEY_FILES"
 SECRET_VARIABLE = "FINANCEHUB_JWT_SECRET"
 
 _REQUIRED_CLAIMS = ["exp", "iat", "nbf", "sub", "jti", "iss", "aud"]
+# Verified tokens remembered per process: about a day of active sessions at our
+# scale, a few tens of MB at most.
+VERIFIED_TOKENS_REMEMBERED = 50_000
 
 PrivateKey = Ed25519PrivateKey | RSAPrivateKey | bytes
 PublicKey = Ed25519PublicKey | RSAPublicKey | bytes
@@ -229,6 +232,8 @@ class TokenService:
         self._access_ttl_s = access_ttl_s
         self._leeway_s = leeway_s
         self._clock = clock
+        # token -> (claims, nbf) of tokens whose signature and claims checked out.
+        self._verified: dict[str, tuple[AccessClaims, float]] = {}
 
     def issue_access_token(self, *, user_id: str, role: str, session_id: str) -> IssuedToken:
         if role not in ROLES:
@@ -259,6 +264,28 @@ class TokenService:
                            expires_at=expires_at)
 
     def verify_access_token(self, token: str) -> AccessClaims:
+        """The token's claims, if its signature, issuer, audience and times hold now.
+
+        Signature checks (a tenth of a millisecond each) are remembered per token,
+        so a client reusing its token pays once; the time checks run on every call.
+        """
+        verified = self._verified.get(token) if isinstance(token, str) else None
+        if verified is None:
+            verified = self._verify_signature_and_claims(token)
+            if len(self._verified) >= VERIFIED_TOKENS_REMEMBERED:
+                # Oldest first: dicts keep insertion order.
+                del self._verified[next(iter(self._verified))]
+            self._verified[token] = verified
+        claims, not_before = verified
+        now = self._clock()
+        if max(claims.issued_at, not_before) > now + self._leeway_s:
+            raise TokenError(TOKEN_NOT_YET_VALID, "token is not valid yet")
+        if claims.expires_at <= now - self._leeway_s:
+            raise TokenError(TOKEN_EXPIRED, "token has expired")
+        return claims
+
+    def _verify_signature_and_claims(self, token: str) -> tuple[AccessClaims, float]:
+        """The claims and `nbf` of a well-formed token signed by one of our keys."""
         if not isinstance(token, str) or token.count(".") != 2:
             raise _invalid("token is not a compact JWS")
         try:
@@ -293,15 +320,6 @@ class TokenService:
             # PyJWT's messages name the failed check, never the token.
             raise _invalid(f"token rejected: {error}") from None
 
-        issued_at = _time_claim(claims, "iat")
-        not_before = _time_claim(claims, "nbf")
-        expires_at = _time_claim(claims, "exp")
-        now = self._clock()
-        if max(issued_at, not_before) > now + self._leeway_s:
-            raise TokenError(TOKEN_NOT_YET_VALID, "token is not valid yet")
-        if expires_at <= now - self._leeway_s:
-            raise TokenError(TOKEN_EXPIRED, "token has expired")
-
         role = _text_claim(claims, "role")
         if role not in ROLES:
             raise _invalid("token carries an unknown role")
@@ -310,9 +328,9 @@ class TokenService:
             role=role,
             session_id=_text_claim(claims, "sid"),
             token_id=_text_claim(claims, "jti"),
-            issued_at=issued_at,
-            expires_at=expires_at,
-        )
+            issued_at=_time_claim(claims, "iat"),
+            expires_at=_time_claim(claims, "exp"),
+        ), _time_claim(claims, "nbf")
 
     def jwks(self) -> list[dict[str, str]]:
         """Public JWKs of every asymmetric key, signing key first; HS256 secrets never."""

@@ -1,13 +1,16 @@
-"""The `daily_bars` table: daily history per security."""
+"""The `daily_bars` table: daily history per security; `intraday_bars`: minute bars in
+monthly partitions."""
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 
 from server.domain.bars import DailyBar, MinuteBar
+from server.domain.calendar import RIYADH
 from server.storage.database import Database
 
 # The chart path's two queries; a test EXPLAINs them to keep them on the
@@ -134,8 +137,50 @@ class DailyBarRepository:
                             unchanged=len(bars) - inserted - updated)
 
 
+# pg_advisory lock key: the first 8 bytes of sha256("financehub:intraday-retention").
+RETENTION_LOCK_KEY = int.from_bytes(
+    hashlib.sha256(b"financehub:intraday-retention").digest()[:8], "big", signed=True)
+
+# intraday_bars' partitions that end at or before a cutoff. The end is parsed from the
+# catalog's bound expression ("FOR VALUES FROM ('…') TO ('…')"): names are only a convention.
+_EXPIRED_PARTITIONS_SQL = r"""
+    SELECT schema, name FROM (
+        SELECT n.nspname AS schema, c.relname AS name,
+               substring(pg_get_expr(c.relpartbound, c.oid) FROM 'TO \(''([^'']+)''\)')
+                   ::timestamptz AS ends
+        FROM pg_inherits i
+        JOIN pg_class c ON c.oid = i.inhrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE i.inhparent = 'intraday_bars'::regclass
+    ) AS partitions
+    WHERE ends <= %(cutoff)s
+    ORDER BY ends
+"""
+
+
+# A bound on bar_time on both sides (-infinity for "from the first bar"), not an `IS NULL OR`
+# test: that keeps a day's read on its month's partition even under a generic plan (psycopg
+# prepares a statement after a few runs; the executor then prunes on the parameters). A test
+# PREPAREs it to check.
+MINUTES_SQL = """
+    SELECT bar_time, open, high, low, close, volume, origin FROM intraday_bars
+    WHERE symbol = %(symbol)s AND bar_time < %(end)s
+      AND bar_time >= coalesce(%(start)s::timestamptz, '-infinity')
+    ORDER BY bar_time
+"""
+
+
+def riyadh_month_start(moment: datetime, months: int = 0) -> datetime:
+    """The start of the Asia/Riyadh month `months` after (negative: before) `moment`'s month;
+    the intraday partitions' bounds fall on these instants."""
+    local = moment.astimezone(RIYADH)
+    index = local.year * 12 + local.month - 1 + months
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=RIYADH)
+
+
 class IntradayBarRepository:
-    """The `intraday_bars` table: minute bars of recent trading days."""
+    """The `intraday_bars` table: minute bars of recent trading days, one partition per
+    Asia/Riyadh month (migrations/0005); retention drops whole months."""
 
     def __init__(self, database: Database) -> None:
         self._db = database
@@ -147,13 +192,8 @@ class IntradayBarRepository:
 
     async def minutes(self, symbol: str, start: datetime | None,
                       end: datetime) -> tuple[list[MinuteBar], str | None]:
-        rows = await self._db.fetch_all(
-            """
-            SELECT bar_time, open, high, low, close, volume, origin FROM intraday_bars
-            WHERE symbol = %(symbol)s AND bar_time < %(end)s
-              AND (%(start)s::timestamptz IS NULL OR bar_time >= %(start)s)
-            ORDER BY bar_time
-            """, {"symbol": symbol, "start": start, "end": end})
+        rows = await self._db.fetch_all(MINUTES_SQL,
+                                        {"symbol": symbol, "start": start, "end": end})
         bars = [MinuteBar(r["bar_time"], r["open"], r["high"], r["low"], r["close"],
                           r["volume"], synthetic=r["origin"] == "SYNTHETIC") for r in rows]
         return bars, combined_origin({r["origin"] for r in rows})
@@ -163,6 +203,7 @@ class IntradayBarRepository:
         """Store one day's minute bars for `symbol`, replacing what that day had."""
         if not bars:
             return
+        await self.ensure_partitions(conn, bars[0].start, bars[-1].start)
         await conn.execute(
             "DELETE FROM intraday_bars WHERE symbol = %s AND bar_time >= %s AND bar_time <= %s",
             (symbol, bars[0].start, bars[-1].start))
@@ -172,3 +213,46 @@ class IntradayBarRepository:
             for bar in bars:
                 await copy.write_row((symbol, bar.start, bar.open, bar.high, bar.low,
                                       bar.close, bar.volume, origin))
+
+    @staticmethod
+    async def ensure_partitions(conn: AsyncConnection[Any], first: datetime,
+                                last: datetime) -> None:
+        """Create the missing monthly partitions from `first`'s month to `last`'s, inside the
+        caller's transaction. Every writer of intraday_bars calls it before inserting: a bar
+        for a month without a partition is refused (there is no default partition)."""
+        await conn.execute("SELECT ensure_intraday_partitions(%s, %s)", (first, last))
+
+    async def create_partitions_ahead(self, now: datetime) -> None:
+        """This month's and next month's partitions, so that the first bars of a month do
+        not have to create (and lock for) their partition."""
+        async with self._db.transaction() as conn:
+            await self.ensure_partitions(conn, now, riyadh_month_start(now, 1))
+
+    async def drop_expired_partitions(self, now: datetime, *, keep_months: int) -> list[str]:
+        """Drop the partitions whose every bar is over `keep_months` months older than `now`
+        (0 keeps everything); answers the names dropped.
+
+        Whole partitions, never rows. Of several replicas running this together one does the
+        work and the others answer []. A dropped partition's bars leave cached chart answers
+        when those expire.
+        """
+        if keep_months == 0:
+            return []
+        cutoff = riyadh_month_start(now, -keep_months)
+        async with self._db.transaction() as conn:
+            cursor = await conn.execute("SELECT pg_try_advisory_xact_lock(%s)",
+                                        (RETENTION_LOCK_KEY,))
+            locked = await cursor.fetchone()
+            if not locked or not locked[0]:
+                return []
+            # Dropping a partition locks intraday_bars exclusively: rather than queue behind
+            # a long read (and make every chart read queue behind it), give up and let the
+            # next pass try again.
+            await conn.execute("SET LOCAL lock_timeout = '2s'")
+            cursor = await conn.execute(_EXPIRED_PARTITIONS_SQL, {"cutoff": cutoff})
+            expired = await cursor.fetchall()
+            # DROP rather than DETACH then DROP: a detached partition's foreign key becomes its
+            # own, and dropping that locks securities (every ticker read) exclusively.
+            for schema, name in expired:
+                await conn.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(schema, name)))
+        return [name for _, name in expired]

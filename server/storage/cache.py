@@ -28,6 +28,8 @@ from redis.asyncio import Redis
 
 from financehub.options.v1 import options_pb2
 from server.domain.errors import NotFoundError
+from server.metrics import CACHE_HIT, CACHE_MISS, CACHE_REDIS_ERRORS, CACHE_STALE
+from server.storage.near_cache import NearCache
 from server.storage.redis_breaker import REDIS_ERRORS, RedisBreaker
 
 log = logging.getLogger(__name__)
@@ -89,17 +91,15 @@ def _pack(kind: int, fresh_for_s: int, payload: bytes) -> bytes:
 
 
 class ResponseCache:
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, near: NearCache | None = None) -> None:
         self._redis = redis
+        # Cached answers are read through the process's near cache when there is one.
+        self._near = near
         self._loading: dict[str, asyncio.Future[bytes]] = {}
         self._refreshes: set[asyncio.Task[None]] = set()
         self._breaker = RedisBreaker(purpose="the response cache",
                                      fallback="answering every call from Postgres", logger=log,
                                      retry_after_s=REDIS_RETRY_AFTER_S)
-        self.hits = 0
-        self.misses = 0
-        self.stale = 0
-        self.errors = 0
 
     async def get_or_load(
         self,
@@ -119,12 +119,12 @@ class ResponseCache:
             kind, fresh_until = _ENVELOPE.unpack_from(envelope)
             payload = envelope[_ENVELOPE.size:]
             if fresh_until >= _now_ms():
-                self.hits += 1
+                CACHE_HIT.inc()
             else:
-                self.stale += 1
+                CACHE_STALE.inc()
                 self._refresh_in_background(key, category, load, tags)
             return self._decode(kind, payload, response_type)
-        self.misses += 1
+        CACHE_MISS.inc()
         return self._decode(*await self._load_once(key, category, load, tags), response_type)
 
     @staticmethod
@@ -234,7 +234,8 @@ class ResponseCache:
         await self._through_breaker(release, unavailable=None)
 
     async def _get(self, key: str) -> bytes | None:
-        value = await self._through_breaker(lambda: self._redis.get(key), unavailable=None)
+        read = self._near.get if self._near is not None else self._redis.get
+        value = await self._through_breaker(lambda: read(key), unavailable=None)
         return value if isinstance(value, bytes) and len(value) >= _ENVELOPE.size else None
 
     async def _set(self, key: str, value: bytes, ttl: int, tags: Iterable[str]) -> None:
@@ -257,7 +258,7 @@ class ResponseCache:
         try:
             result = await operation()
         except REDIS_ERRORS as error:
-            self.errors += 1
+            CACHE_REDIS_ERRORS.inc()
             self._breaker.record_failure(error)
             return unavailable
         self._breaker.record_success()

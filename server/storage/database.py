@@ -70,6 +70,13 @@ class Database:
             await self._read_pool.close()
         await self._write_pool.close()
 
+    def pool_stats(self) -> dict[str, dict[str, int]]:
+        """Each pool's statistics (psycopg_pool's names); event counters restart at zero."""
+        pools = {"write": self._write_pool}
+        if self._read_pool is not self._write_pool:
+            pools["read"] = self._read_pool
+        return {name: pool.pop_stats() for name, pool in pools.items()}
+
     async def fetch_all(self, query: Query,
                         params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
         async def run(cursor: AsyncCursor[Row]) -> list[Row]:

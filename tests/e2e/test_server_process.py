@@ -34,6 +34,7 @@ _OWN_PREFIXES = ("FINANCEHUB_", "DATABASE_URL", "READ_REPLICA_URL", "REDIS_URL")
 
 def server_env(**values: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(_OWN_PREFIXES)}
+    env["FINANCEHUB_METRICS_PORT"] = "0"  # unless a test asks: a developer's may be running
     env.update(values)
     return env
 
@@ -120,6 +121,7 @@ def server_process(seeded: Backends, tmp_path: Path) -> Iterator[ServerProcess]:
         FINANCEHUB_GRPC_PORT=str(port),
         FINANCEHUB_AUTO_MIGRATE="false",
         FINANCEHUB_SHUTDOWN_GRACE_SECONDS=str(GRACE_S),
+        FINANCEHUB_WORKERS="1",
     ))
     try:
         yield ServerProcess(process, f"127.0.0.1:{port}", tmp_path / "server.stderr")

@@ -300,3 +300,49 @@ def test_the_local_buckets_stay_bounded_forgetting_the_least_recently_used() -> 
             assert not (await limiter.check("user:recent", limit_per_minute=1)).allowed
 
     asyncio.run(scenario())
+
+
+# --- leases for high limits ---------------------------------------------------------------
+
+
+def test_low_limits_reach_redis_on_every_call() -> None:
+    async def scenario() -> None:
+        async with SwitchableRedis.from_url(REDIS_URL) as client:
+            decisions = await spend(RateLimiter(client), "user:m", 20, limit=399)
+            assert client.attempts == 20
+            assert [d.remaining for d in decisions] == list(range(398, 378, -1))
+
+    asyncio.run(scenario())
+
+
+def test_a_high_limit_spends_a_lease_without_round_trips_and_counts_down_by_one() -> None:
+    clock = FakeClock()
+
+    async def scenario() -> None:
+        async with SwitchableRedis.from_url(REDIS_URL) as client:
+            limiter = RateLimiter(client, clock=clock)
+            decisions = await spend(limiter, "partner:n", 11, limit=2000)  # lease: 10 units
+            assert client.attempts == 1
+            assert [d.remaining for d in decisions] == list(range(1999, 1988, -1))
+            assert all(d.allowed and d.backend == "redis" for d in decisions)
+            await spend(limiter, "partner:n", 1, limit=2000)
+            assert client.attempts == 2
+            clock.now += 1.0  # the lease has expired: its unspent units are forfeit
+            await spend(limiter, "partner:n", 1, limit=2000)
+            assert client.attempts == 3
+
+    asyncio.run(scenario())
+
+
+def test_leases_never_let_processes_spend_more_than_the_shared_limit() -> None:
+    async def scenario() -> None:
+        async with Redis.from_url(REDIS_URL) as one, Redis.from_url(REDIS_URL) as two:
+            limiters = [RateLimiter(one), RateLimiter(two)]
+            decisions = [await limiters[n % 2].check("partner:o", limit_per_minute=1000)
+                         for n in range(1100)]
+        allowed = sum(d.allowed for d in decisions)
+        # Each process may be left holding part of one lease (5 units) when the bucket runs dry.
+        assert 1000 - 2 * 5 <= allowed <= 1000
+        assert not decisions[-1].allowed
+
+    asyncio.run(scenario())

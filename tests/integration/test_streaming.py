@@ -695,9 +695,10 @@ def test_a_simulator_stops_when_asked(start_server: Callable[..., StreamServer])
 
 
 def pubsub_client_ids(redis_client: Redis) -> set[int]:
+    """The quote fan-outs' subscriptions (the near caches' carry the tracking flag "t")."""
     db = redis_client.connection_pool.connection_kwargs.get("db", 0)
     return {int(c["id"]) for c in redis_client.client_list()
-            if "P" in c["flags"] and int(c["db"]) == db}
+            if "P" in c["flags"] and "t" not in c["flags"] and int(c["db"]) == db}
 
 
 def test_the_fan_out_resubscribes_after_losing_its_redis_connection(

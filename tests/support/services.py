@@ -109,6 +109,10 @@ TEST_SERVER_ENV = {
     "FINANCEHUB_RATE_LIMIT_PARTNER": "100000",
     # Quotes only move when a test makes them (the streaming tests start the simulator).
     "FINANCEHUB_DEMO_MODE": "false",
+    # Many servers share the test process: none serves /metrics unless a test asks.
+    "FINANCEHUB_METRICS_PORT": "0",
+    # The fixed-date test markets are older than any retention window.
+    "FINANCEHUB_INTRADAY_RETENTION_MONTHS": "0",
 }
 
 

@@ -1,5 +1,6 @@
 """server.config.Settings.from_env: defaults and validation."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,10 @@ def test_auto_migrate_booleans(raw, expected):
         ({"FINANCEHUB_DB_POOL_MAX": "0"}, "FINANCEHUB_DB_POOL_MAX"),
         ({"FINANCEHUB_DB_POOL_MIN": "-1"}, "FINANCEHUB_DB_POOL_MIN"),
         ({"FINANCEHUB_ENV": "staging"}, "FINANCEHUB_ENV"),
+        ({"FINANCEHUB_WORKERS": "0"}, "FINANCEHUB_WORKERS"),
+        ({"FINANCEHUB_MAX_CONCURRENT_RPCS": "0"}, "FINANCEHUB_MAX_CONCURRENT_RPCS"),
+        ({"FINANCEHUB_EVENT_LOOP": "trio"}, "FINANCEHUB_EVENT_LOOP"),
+        ({"FINANCEHUB_METRICS_PORT": "99999"}, "FINANCEHUB_METRICS_PORT"),
         ({"FINANCEHUB_REDIS_TIMEOUT_SECONDS": "fast"}, "FINANCEHUB_REDIS_TIMEOUT_SECONDS"),
         ({"FINANCEHUB_SHUTDOWN_GRACE_SECONDS": "-2"}, "FINANCEHUB_SHUTDOWN_GRACE_SECONDS"),
         ({"FINANCEHUB_DB_STATEMENT_TIMEOUT_MS": "5s"}, "FINANCEHUB_DB_STATEMENT_TIMEOUT_MS"),
@@ -113,3 +118,11 @@ def test_port_above_65535_is_refused(name):
 def test_non_finite_seconds_are_refused(raw):
     with pytest.raises(ConfigError, match="FINANCEHUB_REDIS_TIMEOUT_SECONDS"):
         Settings.from_env({"FINANCEHUB_REDIS_TIMEOUT_SECONDS": raw})
+
+
+def test_serving_defaults_one_worker_per_core_on_uvloop() -> None:
+    settings = Settings.from_env({})
+    assert settings.workers == (os.cpu_count() or 1)
+    assert settings.event_loop == "uvloop"
+    assert settings.metrics_port == 9464
+    assert Settings.from_env({"FINANCEHUB_EVENT_LOOP": "AsyncIO"}).event_loop == "asyncio"

@@ -645,3 +645,31 @@ def test_bad_public_key_file_names_the_variable(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="FINANCEHUB_JWT_PUBLIC_KEY_FILES: cannot read"):
         load_signing_keys({"FINANCEHUB_JWT_PUBLIC_KEY_FILES": str(tmp_path / "gone.pub")},
                           environment="development")
+
+
+# --- remembered verifications ------------------------------------------------------------
+
+
+def test_a_verified_token_is_not_checked_again_but_its_times_are(
+        service: TokenService, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    token = issue(service)
+    assert service.verify_access_token(token).user_id == "u-42"
+
+    def no_more_signature_checks(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a remembered token was verified again")
+
+    monkeypatch.setattr(jwt, "decode", no_more_signature_checks)
+    assert service.verify_access_token(token).user_id == "u-42"
+    clock.now = 1_760_000_900.123
+    assert_refused(service, token, TOKEN_EXPIRED)
+
+
+def test_remembering_a_token_vouches_for_no_other(service: TokenService) -> None:
+    token = issue(service)
+    service.verify_access_token(token)
+    header, body, signature = token.split(".")
+    claims = json.loads(b64url_decode(body))
+    claims["role"] = "admin"
+    assert_refused(service, ".".join([header, b64url(json.dumps(claims).encode()), signature]),
+                   TOKEN_INVALID)
+    assert_refused(service, token + "x", TOKEN_INVALID)
