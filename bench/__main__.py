@@ -8,6 +8,7 @@ report.
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -52,6 +53,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="StreamQuotes subscribers (default 1000)")
     parser.add_argument("--stream-symbols", type=int, default=5,
                         help="symbols each subscriber watches (default 5: 2222 + 4 others)")
+    parser.add_argument("--stream-processes", type=int,
+                        default=max(1, (os.cpu_count() or 1) // 4),
+                        help="load-generator processes reading the streams (default: a "
+                             "quarter of the cores, at least 1; on a big machine one Python "
+                             "process cannot take in 1,000 streams' bursts as fast as they "
+                             "come, on a small one more readers take cores from the server)")
     parser.add_argument("--streams-per-channel", type=int, default=100,
                         help="streams per client channel/connection (default 100)")
     parser.add_argument("--unary-channels", type=int, default=1,
@@ -168,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
                 "stream": {"subscribers": args.subscribers,
                            "symbols_per_subscriber": args.stream_symbols,
                            "streams_per_channel": args.streams_per_channel,
+                           "processes": args.stream_processes,
                            "common_symbol": "2222"},
                 "output": str(Path(work) / "loadgen-results.json"),
             }

@@ -6,9 +6,10 @@ The orchestrator (`python -m bench`) writes CONFIG.json, starts this process and
 results file it names. Unary scenarios run closed-loop: `concurrency` workers each keep one
 call in flight. Per scenario and concurrency there is a warm-up, then a measured window;
 a call counts when it completes inside the window. The stream scenario opens many
-StreamQuotes calls and measures, for every live update received inside the window, the
-time from the quote's `update_time` (stamped by the market simulator when it makes the
-quote) to its receipt here. Progress goes to stderr, one line per measurement.
+StreamQuotes calls, spread over several reader processes (this module again, with a part
+of the subscribers), and measures, for every live update received inside the window, the
+time from the quote's `update_time` (stamped by the market simulator when it publishes the
+quote) to its receipt. Progress goes to stderr, one line per measurement.
 """
 
 import asyncio
@@ -18,11 +19,13 @@ import math
 import os
 import random
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -358,6 +361,7 @@ class StreamState:
     gaps: int = 0
     dropped: int = 0
     updates_total: int = 0
+    updates_in_window: int = 0
     failures: Counter[str] = field(default_factory=Counter)
 
 
@@ -412,17 +416,17 @@ def watchlists(symbols: list[str], subscribers: int, per_subscriber: int,
     return lists
 
 
-async def run_stream(config: dict[str, Any], cpu: CpuMeter) -> dict[str, Any]:
+async def _read_streams(config: dict[str, Any], lists: list[list[str]],
+                        state: StreamState, start_window: Callable[[], Awaitable[None]]
+                        ) -> float:
+    """Open one stream per watch list, call `start_window` once all have their snapshot
+    (it sets the window and waits it out), then cancel them; answers the seconds the
+    streams took to open."""
     stream_config = config["stream"]
-    subscribers = int(stream_config["subscribers"])
     per_channel = int(stream_config["streams_per_channel"])
-    channel_count = max(1, math.ceil(subscribers / per_channel))
+    channel_count = max(1, math.ceil(len(lists) / per_channel))
     client = Client(config["target"], config["email"], config["password"], channel_count)
     await client.open()
-    state = StreamState(Window(), subscribers=subscribers)
-    lists = watchlists(config["stream_symbols"], subscribers,
-                       int(stream_config["symbols_per_subscriber"]),
-                       stream_config["common_symbol"])
     calls = []
     tasks = []
     try:
@@ -436,48 +440,123 @@ async def run_stream(config: dict[str, Any], cpu: CpuMeter) -> dict[str, Any]:
         try:
             await asyncio.wait_for(state.all_ready.wait(), 60)
         except TimeoutError:
-            progress(f"stream: only {state.ready} of {subscribers} subscribers got their "
+            progress(f"stream: only {state.ready} of {len(lists)} subscribers got their "
                      "snapshot within 60 s; measuring those")
         open_s = time.perf_counter() - opened
-        progress(f"stream: {state.ready} of {subscribers} subscribers open in {open_s:.1f} s")
-        await asyncio.sleep(config["warmup_s"])
-        await refresh_postgres_pids(cpu, config["database_url"])
-        state.window.measure_from = time.time()
-        state.window.measure_until = state.window.measure_from + config["duration_s"]
-        cpu.start()
-        updates_before = state.updates_total
-        await asyncio.sleep(config["duration_s"])
-        usage = cpu.stop(config["duration_s"])
-        updates_in_window = state.updates_total - updates_before
+        await start_window()
     finally:
         for call in calls:
             call.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await client.close()
+    return open_s
+
+
+def _part_result(state: StreamState, open_s: float) -> dict[str, Any]:
+    return {"latencies": state.latencies, "ready": state.ready, "open_s": open_s,
+            "updates_in_window_total": state.updates_in_window,
+            "snapshot_quotes": state.snapshot_quotes, "heartbeats": state.heartbeats,
+            "gap_markers": state.gaps, "updates_dropped": state.dropped,
+            "failures": dict(state.failures)}
+
+
+async def run_stream_part(config: dict[str, Any]) -> dict[str, Any]:
+    """One reader process of the stream scenario: opens its share of the subscribers, says
+    "ready" on stdout, reads the window's bounds (epoch seconds) from stdin, measures."""
+    part = config["stream_part"]
+    state = StreamState(Window(), subscribers=len(part["lists"]))
+
+    async def start_window() -> None:
+        print("ready", flush=True)
+        line = await asyncio.to_thread(sys.stdin.readline)
+        state.window.measure_from, state.window.measure_until = map(float, line.split())
+        await asyncio.sleep(max(0.0, state.window.measure_from - time.time()))
+        before = state.updates_total
+        await asyncio.sleep(max(0.0, state.window.measure_until - time.time()))
+        state.updates_in_window = state.updates_total - before
+
+    open_s = await _read_streams(config, part["lists"], state, start_window)
+    return _part_result(state, open_s)
+
+
+async def run_stream(config: dict[str, Any], cpu: CpuMeter) -> dict[str, Any]:
+    """The stream scenario, read by `processes` reader processes: one Python process
+    cannot take in 1,000 streams' bursts as fast as they come, and its own queue would be
+    measured as delivery latency."""
+    stream_config = config["stream"]
+    subscribers = int(stream_config["subscribers"])
+    processes = max(1, min(int(stream_config["processes"]), subscribers))
+    lists = watchlists(config["stream_symbols"], subscribers,
+                       int(stream_config["symbols_per_subscriber"]),
+                       stream_config["common_symbol"])
+    shares = [lists[k::processes] for k in range(processes)]
+    with tempfile.TemporaryDirectory(prefix="fh-stream-") as work:
+        readers = []
+        for k, share in enumerate(shares):
+            part_path = Path(work) / f"part-{k}.json"
+            part_path.write_text(json.dumps({**config, "stream_part": {"lists": share},
+                                             "output": str(Path(work) / f"result-{k}.json")}))
+            readers.append(await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.loadgen", str(part_path),
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE))
+        opened = time.perf_counter()
+        for reader in readers:
+            assert reader.stdout is not None
+            if (await asyncio.wait_for(reader.stdout.readline(), 120)).strip() != b"ready":
+                raise RuntimeError("a stream reader process failed to start")
+        open_s = time.perf_counter() - opened
+        progress(f"stream: {subscribers} subscribers in {processes} reader processes "
+                 f"open in {open_s:.1f} s")
+        measure_from = time.time() + config["warmup_s"]
+        measure_until = measure_from + config["duration_s"]
+        for reader in readers:
+            assert reader.stdin is not None
+            reader.stdin.write(f"{measure_from} {measure_until}\n".encode())
+            await reader.stdin.drain()
+        cpu.groups["loadgen"] = [*cpu.groups["loadgen"], *(r.pid for r in readers)]
+        await refresh_postgres_pids(cpu, config["database_url"])
+        await asyncio.sleep(max(0.0, measure_from - time.time()))
+        cpu.start()
+        await asyncio.sleep(config["duration_s"])
+        usage = cpu.stop(config["duration_s"])
+        for reader in readers:
+            if await asyncio.wait_for(reader.wait(), 60) != 0:
+                raise RuntimeError(f"a stream reader process exited with {reader.returncode}")
+        parts = [json.loads((Path(work) / f"result-{k}.json").read_text())["stream"]
+                 for k in range(processes)]
+    latencies = [value for part in parts for value in part["latencies"]]
+    failures: Counter[str] = Counter()
+    for part in parts:
+        failures.update(part["failures"])
     result: dict[str, Any] = {
         "scenario": "stream_quotes", "rpc": "QuoteService/StreamQuotes",
-        "subscribers_requested": subscribers, "subscribers": state.ready,
-        "channels": channel_count,
+        "subscribers_requested": subscribers,
+        "subscribers": sum(part["ready"] for part in parts),
+        "reader_processes": processes,
+        "channels": sum(max(1, math.ceil(len(share) / int(stream_config["streams_per_channel"])))
+                        for share in shares),
         "symbols_per_subscriber": stream_config["symbols_per_subscriber"],
         "common_symbol": stream_config["common_symbol"],
         "open_s": round(open_s, 3), "duration_s": config["duration_s"],
-        "updates_received": len(state.latencies),
-        "updates_per_s": len(state.latencies) / config["duration_s"],
-        "updates_in_window_total": updates_in_window,
-        "snapshot_quotes": state.snapshot_quotes, "heartbeats": state.heartbeats,
-        "gap_markers": state.gaps, "updates_dropped": state.dropped,
-        "failures": dict(state.failures),
-        **latency_summary(state.latencies), **usage,
+        "updates_received": len(latencies),
+        "updates_per_s": len(latencies) / config["duration_s"],
+        "updates_in_window_total": sum(part["updates_in_window_total"] for part in parts),
+        **{key: sum(part[key] for part in parts)
+           for key in ("snapshot_quotes", "heartbeats", "gap_markers", "updates_dropped")},
+        "failures": dict(failures),
+        **latency_summary(latencies), **usage,
     }
-    progress(f"stream: {result['updates_received']} updates to {state.ready} subscribers, "
-             f"p50 {result['p50_ms']:.1f} ms  p99 {result['p99_ms']:.1f} ms  "
-             f"dropped {state.dropped}")
+    progress(f"stream: {result['updates_received']} updates to {result['subscribers']} "
+             f"subscribers, p50 {result['p50_ms']:.1f} ms  p99 {result['p99_ms']:.1f} ms  "
+             f"dropped {result['updates_dropped']}")
     return result
 
 
 # --- the run -----------------------------------------------------------------------------
 
 async def run(config: dict[str, Any]) -> dict[str, Any]:
+    if "stream_part" in config:
+        return {"stream": await run_stream_part(config)}
     cpu = CpuMeter({"server": config["server_pids"], "loadgen": [os.getpid()],
                     "redis": [config["redis_pid"]] if config.get("redis_pid") else [],
                     "postgres": []})

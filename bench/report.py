@@ -185,7 +185,8 @@ def render(results: dict[str, Any]) -> str:
             f"{stream['gap_markers']:>3} |                   {cpu_cells(stream)}")
         lines.append(
             f"  {stream['updates_received']} live updates received in the window by "
-            f"{stream['subscribers']} subscribers on {stream['channels']} channels, each "
+            f"{stream['subscribers']} subscribers on {stream['channels']} channels in "
+            f"{stream.get('reader_processes', 1)} reader processes, each "
             f"watching {stream['symbols_per_subscriber']} symbols ({stream['common_symbol']} + "
             f"a rotating slice); {stream['updates_dropped']} dropped, {stream['heartbeats']} "
             f"heartbeats, failures: {stream['failures'] or 'none'}; streams opened in "

@@ -19,9 +19,9 @@ def main(argv: list[str]) -> int:
     if argv and index is None:
         print(f"usage: python -m server [{WORKER_FLAG} N]", file=sys.stderr)
         return 2
-    if index is None and settings.workers > 1:
-        return supervise(settings)
     try:
+        if index is None and settings.workers > 1:
+            return supervise(settings)
         if settings.event_loop == "uvloop":
             import uvloop
 

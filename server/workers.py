@@ -29,6 +29,7 @@ from prometheus_client import multiprocess
 
 from server.config import REPO_ROOT, Settings
 from server.metrics import serve_metrics
+from server.security.tokens import load_signing_keys, shared_key_environment
 from server.storage.backends import Backends, ensure_database, resolve_backends
 from server.storage.migrations import apply_migrations
 
@@ -46,14 +47,27 @@ POLL_INTERVAL_S = 0.2
 EXIT_ALLOWANCE_S = 5.0
 
 
-def worker_environment(backends: Backends, port: int, metrics_dir: str) -> dict[str, str]:
-    """The workers' variables: the supervisor's, with the backends and port it settled."""
+def worker_environment(backends: Backends, port: int, metrics_dir: str,
+                       signing_key: dict[str, str]) -> dict[str, str]:
+    """The workers' variables: the supervisor's, with what it settled for all of them."""
     env = {**os.environ, "DATABASE_URL": backends.database_url, "REDIS_URL": backends.redis_url,
            "FINANCEHUB_GRPC_PORT": str(port), "FINANCEHUB_AUTO_MIGRATE": "false",
-           MULTIPROCESS_DIR_VARIABLE: metrics_dir}
+           MULTIPROCESS_DIR_VARIABLE: metrics_dir, **signing_key}
     if backends.read_replica_url:
         env["READ_REPLICA_URL"] = backends.read_replica_url
     return env
+
+
+def shared_signing_key(settings: Settings) -> dict[str, str]:
+    """In development without a configured key, one generated key for every worker: a
+    token one worker issues must verify on the others. Refuses a bad key configuration
+    (ConfigError) before anything is started."""
+    keys = load_signing_keys(settings.source_env, environment=settings.environment)
+    if keys.ephemeral:
+        log.warning("no JWT signing key configured: the workers share an ephemeral "
+                    "development key; tokens stop working when the server restarts "
+                    "(set FINANCEHUB_JWT_PRIVATE_KEY_FILE)")
+    return shared_key_environment(keys)
 
 
 def free_port(host: str) -> int:
@@ -123,6 +137,7 @@ class Supervisor:
 
 
 def supervise(settings: Settings) -> int:
+    signing_key = shared_signing_key(settings)
     backends = resolve_backends(settings)
     log.info("backends", extra={"origin": backends.origin})
     try:
@@ -135,7 +150,8 @@ def supervise(settings: Settings) -> int:
             metrics_server = (serve_metrics(settings.grpc_host, settings.metrics_port,
                                             multiprocess_dir=metrics_dir)
                               if settings.metrics_port else None)
-            supervisor = Supervisor(settings, worker_environment(backends, port, metrics_dir))
+            supervisor = Supervisor(settings, worker_environment(backends, port, metrics_dir,
+                                                                 signing_key))
             log.info("supervising workers", extra={"workers": settings.workers, "port": port})
             try:
                 return supervisor.run()

@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
-from grpc_interceptor import AsyncServerInterceptor
 
+from server.interceptors.base import ServerInterceptor
 from server.request_context import (
     current_principal,
     request_id_var,
@@ -46,7 +46,7 @@ def _status_name(context: grpc.aio.ServicerContext[Any, Any], outcome: str) -> s
     return {"ok": "OK", "cancelled": "CANCELLED"}.get(outcome, "UNKNOWN")
 
 
-class AccessLogInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class AccessLogInterceptor(ServerInterceptor):
     async def intercept(
         self,
         method: Callable[..., Any],

@@ -4,11 +4,11 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
-from grpc_interceptor import AsyncServerInterceptor
 
 from server.contract import policy_for
 from server.domain.access import guest
 from server.domain.errors import DomainError
+from server.interceptors.base import ServerInterceptor
 from server.interceptors.error_mapping import abort_with
 from server.interceptors.policies import is_infrastructure, proceed
 from server.interceptors.rate_limit import RateLimitMeter
@@ -16,9 +16,10 @@ from server.request_context import principal_var
 from server.security.authenticator import Authenticator, client_address
 
 
-class AuthenticationInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class AuthenticationInterceptor(ServerInterceptor):
     def __init__(self, authenticator: Authenticator, trusted_proxies: frozenset[str],
                  meter: RateLimitMeter) -> None:
+        super().__init__()
         self._authenticator = authenticator
         self._trusted_proxies = trusted_proxies
         self._meter = meter

@@ -8,19 +8,20 @@ from collections.abc import Callable
 from typing import Any
 
 import grpc
-from grpc_interceptor import AsyncServerInterceptor
 
 from server.contract import MethodPolicy, policy_for
 from server.domain.access import Principal, Role, has_permission
 from server.domain.errors import DomainError, PermissionDeniedError, UnauthenticatedError
+from server.interceptors.base import ServerInterceptor
 from server.interceptors.error_mapping import abort_with
 from server.interceptors.policies import is_infrastructure, proceed
 from server.interceptors.rate_limit import RateLimitMeter
 from server.request_context import current_principal
 
 
-class AuthorizationInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class AuthorizationInterceptor(ServerInterceptor):
     def __init__(self, meter: RateLimitMeter) -> None:
+        super().__init__()
         self._meter = meter
 
     async def intercept(

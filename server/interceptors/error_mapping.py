@@ -16,7 +16,6 @@ import grpc
 from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
-from grpc_interceptor import AsyncServerInterceptor
 from grpc_status import rpc_status
 
 from server.domain.errors import (
@@ -29,6 +28,7 @@ from server.domain.errors import (
     ResourceExhaustedError,
     UnauthenticatedError,
 )
+from server.interceptors.base import ServerInterceptor
 from server.request_context import current_request_id, response_headers
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ async def abort_with(context: grpc.aio.ServicerContext[Any, Any],
     raise AssertionError("abort_with_status always raises")
 
 
-class ErrorMappingInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class ErrorMappingInterceptor(ServerInterceptor):
     async def intercept(
         self,
         method: Callable[..., Any],

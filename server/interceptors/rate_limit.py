@@ -13,11 +13,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import grpc
-from grpc_interceptor import AsyncServerInterceptor
 
 from server.contract import policy_for
 from server.domain.access import Principal, RateLimitTier
 from server.domain.errors import ResourceExhaustedError
+from server.interceptors.base import ServerInterceptor
 from server.interceptors.error_mapping import abort_with
 from server.interceptors.policies import is_infrastructure, proceed
 from server.request_context import add_response_header, current_principal
@@ -44,8 +44,9 @@ class RateLimitMeter:
         return decision
 
 
-class RateLimitInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class RateLimitInterceptor(ServerInterceptor):
     def __init__(self, meter: RateLimitMeter) -> None:
+        super().__init__()
         self._meter = meter
 
     async def intercept(

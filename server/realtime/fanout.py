@@ -74,8 +74,11 @@ class Subscription:
         """The next event, or None when nothing came within `timeout_s` (time for a heartbeat)."""
         if not self._pending and not self._dropped and not self._interrupted:
             self._ready.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for makes a task per wait,
+            # and every stream waits once per update.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._ready.wait(), timeout_s)
+                async with asyncio.timeout(timeout_s):
+                    await self._ready.wait()
         if self._interrupted:
             dropped = self._dropped
             self._interrupted, self._dropped = False, 0

@@ -79,6 +79,11 @@ class MarketSimulator:
                                                await self._quotes.live(list(references)))
                     quotes = market.beat()
                     if quotes:
+                        # The beat's trades become visible now: their time is the publish
+                        # time, not when each was computed.
+                        published_at = datetime.now(UTC)
+                        for quote in quotes:
+                            quote.update_time.FromDatetime(published_at)
                         await self._quotes.store(quotes)
                         async with self._redis.pipeline(transaction=False) as pipe:
                             for quote in quotes:
@@ -139,7 +144,6 @@ class _SimulatedDay:
         quote.turnover += price * tick.volume
         quote.tick_size = float(tick_size_for(tick.price))
         quote.sequence = tick.sequence
-        quote.update_time.FromDatetime(datetime.now(UTC))
         published = quotes_pb2.Quote()
         published.CopyFrom(quote)
         return published

@@ -354,6 +354,21 @@ class KeyConfiguration:
     ephemeral: bool
 
 
+def shared_key_environment(keys: KeyConfiguration) -> dict[str, str]:
+    """The variables that hand `keys`' signing key to other processes (a supervisor's
+    workers, which must all sign and verify with one key), when it was generated here."""
+    if not keys.ephemeral:
+        return {}
+    private = keys.signing_key.private_key
+    if isinstance(private, bytes):
+        return {SECRET_VARIABLE: private.decode("utf-8")}
+    if private is None:
+        raise ValueError("an ephemeral signing key always has its private key")
+    return {PRIVATE_KEY_VARIABLE: private.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()).decode("ascii")}
+
+
 def generate_ed25519_pem() -> bytes:
     """A new Ed25519 private key as unencrypted PKCS8 PEM."""
     return Ed25519PrivateKey.generate().private_bytes(

@@ -14,7 +14,8 @@ import pytest
 from financehub.v1 import market_pb2, market_pb2_grpc
 from server.storage.backends import Backends
 from tests.e2e.test_server_process import ServerProcess, server_env, start_server, wait_serving
-from tests.support.services import free_port
+from tests.support.identity import bearer, create_account, login
+from tests.support.services import RunningServer, free_port
 
 pytestmark = pytest.mark.e2e
 
@@ -27,13 +28,13 @@ def serving_pids(running: ServerProcess) -> set[int]:
             if record.get("message") == "rpc"}
 
 
-def one_call_per_connection(address: str, calls: int) -> None:
+def one_call_per_connection(address: str, calls: int, token: str | None = None) -> None:
     for _ in range(calls):
         # A fresh channel is a fresh TCP connection: the kernel picks a worker for each.
         with grpc.insecure_channel(address) as channel:
             reply = market_pb2_grpc.MarketServiceStub(channel).GetTicker(
                 market_pb2.GetTickerRequest(symbol="2222"), timeout=10,
-                wait_for_ready=True)
+                wait_for_ready=True, metadata=bearer(token) if token else None)
             assert reply.ticker.symbol == "2222"
 
 
@@ -46,7 +47,7 @@ def metric(metrics_port: int, name: str, labels: str) -> float:
 
 
 def test_workers_share_the_port_survive_a_crash_and_stop_together(
-        seeded: Backends, tmp_path: Path) -> None:
+        seeded: Backends, server: RunningServer, tmp_path: Path) -> None:
     port, metrics_port = free_port(), free_port()
     process = start_server(tmp_path, server_env(
         DATABASE_URL=seeded.database_url, REDIS_URL=seeded.redis_url,
@@ -62,7 +63,11 @@ def test_workers_share_the_port_survive_a_crash_and_stop_together(
         started = running.wait_for_log(lambda r: r.get("message") == "supervising workers")
         assert started["workers"] == WORKERS
 
-        one_call_per_connection(running.address, CALLS)
+        # Without a configured key the workers share the supervisor's: a token one issued
+        # is good on every one of them.
+        with grpc.insecure_channel(running.address) as channel:
+            token = login(channel, create_account(server)).tokens.access_token
+        one_call_per_connection(running.address, CALLS, token)
         pids = serving_pids(running)
         assert len(pids) == WORKERS, f"calls were answered by {pids}"
         assert process.pid not in pids  # the supervisor itself serves nothing
