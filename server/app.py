@@ -17,10 +17,12 @@ from redis.backoff import NoBackoff
 from financehub.v1 import (
     admin_pb2_grpc,
     auth_pb2_grpc,
+    backtests_pb2_grpc,
     charts_pb2_grpc,
     indices_pb2_grpc,
     market_pb2_grpc,
     quotes_pb2_grpc,
+    trading_pb2_grpc,
 )
 from server.config import Settings
 from server.contract import SERVICE_DESCRIPTORS
@@ -46,6 +48,7 @@ from server.security.revocations import RevocationList
 from server.security.tokens import TokenService, load_signing_keys
 from server.services.admin import AdminServicer
 from server.services.auth import AuthServicer
+from server.services.backtests import BacktestServicer
 from server.services.charts import ChartServicer
 from server.services.indices import IndexServicer
 from server.services.market import MarketServicer
@@ -53,6 +56,7 @@ from server.services.quotes import QuoteServicer
 from server.storage.api_keys import ApiKeyRepository
 from server.storage.audit import AuditRepository
 from server.storage.backends import Backends, ensure_database, resolve_backends
+from server.storage.backtests import BacktestRepository
 from server.storage.bars import DailyBarRepository, IntradayBarRepository
 from server.storage.cache import KEY_PREFIX as CACHE_KEY_PREFIX
 from server.storage.cache import ResponseCache
@@ -241,6 +245,12 @@ async def start_application(settings: Settings, backends: Backends, *,
                       cache), server)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(accounts, tokens), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(administration), server)
+    backtests_pb2_grpc.add_BacktestServiceServicer_to_server(
+        BacktestServicer(securities, DailyBarRepository(database), BacktestRepository(database)),
+        server)
+    # Not built yet: the generated base answers UNIMPLEMENTED for every method.
+    trading_pb2_grpc.add_TradingServiceServicer_to_server(
+        trading_pb2_grpc.TradingServiceServicer(), server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     service_names = [service.full_name for service in SERVICE_DESCRIPTORS]

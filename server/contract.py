@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from google.protobuf.descriptor import ServiceDescriptor
 
 from financehub.options.v1 import options_pb2
-from financehub.v1 import admin_pb2, auth_pb2, charts_pb2, indices_pb2, market_pb2, quotes_pb2
+from financehub.v1 import (
+    admin_pb2,
+    auth_pb2,
+    backtests_pb2,
+    charts_pb2,
+    indices_pb2,
+    market_pb2,
+    quotes_pb2,
+    trading_pb2,
+)
 
 # Every service the server exposes, in the order they are registered.
 SERVICE_DESCRIPTORS: tuple[ServiceDescriptor, ...] = (
@@ -20,6 +29,8 @@ SERVICE_DESCRIPTORS: tuple[ServiceDescriptor, ...] = (
     charts_pb2.DESCRIPTOR.services_by_name["ChartService"],
     auth_pb2.DESCRIPTOR.services_by_name["AuthService"],
     admin_pb2.DESCRIPTOR.services_by_name["AdminService"],
+    trading_pb2.DESCRIPTOR.services_by_name["TradingService"],
+    backtests_pb2.DESCRIPTOR.services_by_name["BacktestService"],
 )
 
 

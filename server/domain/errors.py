@@ -68,6 +68,12 @@ class PermissionDeniedError(DomainError):
     reason = "PERMISSION_DENIED"
 
 
+class UnimplementedError(DomainError):
+    """A method of the contract that is not built yet."""
+
+    reason = "NOT_IMPLEMENTED"
+
+
 class ResourceExhaustedError(DomainError):
     """A limit was reached; the caller may retry after `retry_after_s`.
 

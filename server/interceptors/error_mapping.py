@@ -27,6 +27,7 @@ from server.domain.errors import (
     PermissionDeniedError,
     ResourceExhaustedError,
     UnauthenticatedError,
+    UnimplementedError,
 )
 from server.interceptors.base import ServerInterceptor
 from server.request_context import current_request_id, response_headers
@@ -43,6 +44,7 @@ _CODES: tuple[tuple[type[DomainError], int], ...] = (
     (UnauthenticatedError, code_pb2.UNAUTHENTICATED),
     (PermissionDeniedError, code_pb2.PERMISSION_DENIED),
     (ResourceExhaustedError, code_pb2.RESOURCE_EXHAUSTED),
+    (UnimplementedError, code_pb2.UNIMPLEMENTED),
 )
 
 
@@ -104,6 +106,9 @@ async def abort_with(context: grpc.aio.ServicerContext[Any, Any],
 
     Every interceptor that refuses a call ends it through here.
     """
+    if isinstance(error, NotImplementedError):
+        # What a generated servicer base raises for a method nobody has built yet.
+        error = UnimplementedError("this method is not available yet")
     if isinstance(error, DomainError):
         status = status_for(error)
     else:

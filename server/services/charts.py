@@ -118,6 +118,19 @@ def bar_message(bar: Bar) -> charts_pb2.Bar:
     return message
 
 
+def indicator_spec_from(item: charts_pb2.IndicatorRequest, field: str,
+                        problems: ViolationCollector) -> IndicatorSpec:
+    """The domain spec of an IndicatorRequest; an unknown type is a violation (and an SMA
+    placeholder, so that the caller goes on collecting violations)."""
+    kind = INDICATOR_KINDS.get(item.type)
+    if kind is None:
+        problems.add(f"{field}.type", "must be one of the INDICATOR_TYPE_ values")
+        return IndicatorSpec(IndicatorKind.SMA)
+    parameters = {name: getattr(item, name) for name in INDICATOR_PARAMETERS
+                  if item.HasField(name)}
+    return IndicatorSpec(kind, **parameters)
+
+
 class ChartServicer(charts_pb2_grpc.ChartServiceServicer):
     def __init__(self, securities: SecurityRepository, bars: DailyBarRepository,
                  intraday: IntradayBarRepository, cache: ResponseCache) -> None:
@@ -213,7 +226,7 @@ class ChartServicer(charts_pb2_grpc.ChartServiceServicer):
             problems.add("indicators", "at least one indicator is required")
         if len(request.indicators) > MAX_INDICATORS:
             problems.add("indicators", f"at most {MAX_INDICATORS} indicators per call")
-        specs = [self._spec(item, f"indicators[{index}]", problems)
+        specs = [indicator_spec_from(item, f"indicators[{index}]", problems)
                  for index, item in enumerate(request.indicators[:MAX_INDICATORS])]
         query = bars_query(request, problems)
         bars = await self._answer(query)
@@ -241,14 +254,3 @@ class ChartServicer(charts_pb2_grpc.ChartServiceServicer):
                 series_message.lines.add(name=name, first_index=first,
                                          values=[v for v in defined if v is not None])
         return response
-
-    @staticmethod
-    def _spec(item: charts_pb2.IndicatorRequest, field: str,
-              problems: ViolationCollector) -> IndicatorSpec:
-        kind = INDICATOR_KINDS.get(item.type)
-        if kind is None:
-            problems.add(f"{field}.type", "must be one of the INDICATOR_TYPE_ values")
-            return IndicatorSpec(IndicatorKind.SMA)
-        parameters = {name: getattr(item, name) for name in INDICATOR_PARAMETERS
-                      if item.HasField(name)}
-        return IndicatorSpec(kind, **parameters)

@@ -54,6 +54,9 @@ NOT_AN_ALLOWED_OUTCOME = {
     grpc.StatusCode.RESOURCE_EXHAUSTED,
 }
 ACCESS_REASONS = {"CREDENTIALS_REQUIRED", "PERMISSION_DENIED", "METHOD_NOT_DECLARED"}
+# Services whose contract is ahead of the server: an allowed call passes every access
+# check and then gets UNIMPLEMENTED (reason NOT_IMPLEMENTED). Remove one when it is built.
+NOT_BUILT_YET = {"financehub.v1.TradingService"}
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,11 @@ def test_every_rpc_as_every_role(service, method, caller: Caller, accounts, part
     outcome = invoke(channel, service, method, metadata)
 
     if allowed(caller.role, full_method):
+        if service.full_name in NOT_BUILT_YET:
+            assert outcome.code is grpc.StatusCode.UNIMPLEMENTED
+            assert outcome.error is not None
+            assert error_info(outcome.error).reason == "NOT_IMPLEMENTED"
+            return
         assert outcome.code not in NOT_AN_ALLOWED_OUTCOME, (
             f"{caller.name} may call {full_method} but got {outcome.code}: "
             f"{outcome.error and outcome.error.details()}")
