@@ -24,9 +24,12 @@ from financehub.v1 import (
     quotes_pb2_grpc,
     trading_pb2_grpc,
 )
+from server.broker.matcher import OrderMatcher
+from server.broker.paper_broker import PaperBroker
 from server.config import Settings
 from server.contract import SERVICE_DESCRIPTORS
 from server.domain.access import RateLimitTier
+from server.domain.orders import Costs
 from server.interceptors.access_log import AccessLogInterceptor
 from server.interceptors.authentication import AuthenticationInterceptor
 from server.interceptors.authorization import AuthorizationInterceptor
@@ -35,6 +38,7 @@ from server.interceptors.rate_limit import RateLimitInterceptor, RateLimitMeter
 from server.mailer import Mailer, SmtpSettings
 from server.metrics import PoolSampler, serve_metrics
 from server.realtime.fanout import QuoteFanout
+from server.realtime.order_updates import OrderUpdateFeed
 from server.realtime.simulator import MarketSimulator
 from server.realtime.view_refresher import ViewRefresher
 from server.security.accounts import AccountService
@@ -53,6 +57,7 @@ from server.services.charts import ChartServicer
 from server.services.indices import IndexServicer
 from server.services.market import MarketServicer
 from server.services.quotes import QuoteServicer
+from server.services.trading import TradingServicer, order_update_publisher
 from server.storage.api_keys import ApiKeyRepository
 from server.storage.audit import AuditRepository
 from server.storage.backends import Backends, ensure_database, resolve_backends
@@ -70,6 +75,7 @@ from server.storage.outbox import OutboxRepository
 from server.storage.quotes import QuoteBook
 from server.storage.securities import SecurityRepository
 from server.storage.sessions import SessionRepository
+from server.storage.trading import TradingRepository
 from server.storage.users import UserRepository
 from server.workers import stop_when_orphaned
 
@@ -96,6 +102,9 @@ class Application:
     near_cache: NearCache
     pool_sampler: PoolSampler
     retention: IntradayRetention
+    broker: PaperBroker
+    matcher: OrderMatcher
+    order_updates: OrderUpdateFeed
     metrics_server: WSGIServer | None
 
     async def stop(self, grace_s: float | None = None) -> None:
@@ -109,9 +118,11 @@ class Application:
         await self.server.stop(grace)
         await self.refresher.stop()
         await self.retention.stop()
+        await self.matcher.stop()
         if self.simulator is not None:
             await self.simulator.stop()
         await self.fanout.stop()
+        await self.order_updates.stop()
         await self.near_cache.stop()
         await self.pool_sampler.stop()
         if self.metrics_server is not None:
@@ -248,9 +259,16 @@ async def start_application(settings: Settings, backends: Backends, *,
     backtests_pb2_grpc.add_BacktestServiceServicer_to_server(
         BacktestServicer(securities, DailyBarRepository(database), BacktestRepository(database)),
         server)
-    # Not built yet: the generated base answers UNIMPLEMENTED for every method.
+    order_updates = OrderUpdateFeed(redis, pubsub_redis, queue_size=settings.stream_queue_size)
+    broker = PaperBroker(database, TradingRepository(database), quote_book,
+                         costs=Costs(commission_rate=settings.trading_commission_rate,
+                                     vat_rate=settings.trading_vat_rate,
+                                     slippage_rate=settings.trading_slippage_rate),
+                         starting_cash=settings.trading_starting_cash,
+                         on_events=order_update_publisher(order_updates))
     trading_pb2_grpc.add_TradingServiceServicer_to_server(
-        trading_pb2_grpc.TradingServiceServicer(), server)
+        TradingServicer(broker, order_updates, heartbeat_interval_s=settings.stream_heartbeat_s),
+        server)
     health_servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     service_names = [service.full_name for service in SERVICE_DESCRIPTORS]
@@ -260,6 +278,7 @@ async def start_application(settings: Settings, backends: Backends, *,
     port = _bind(server, settings)
     await server.start()
     fanout.start()
+    order_updates.start()
     if simulator is not None:
         simulator.start()
     refresher = ViewRefresher(MarketViewRepository(database), cache, settings.view_refresh_s)
@@ -267,13 +286,15 @@ async def start_application(settings: Settings, backends: Backends, *,
     retention = IntradayRetention(IntradayBarRepository(database),
                                   settings.intraday_retention_months)
     retention.start()
+    matcher = OrderMatcher(broker, settings.matcher_interval_s)
+    matcher.start()
     for name in ["", *service_names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("gRPC server listening", extra={"port": port, "services": service_names,
                                              "tls": settings.tls_cert_file is not None})
     return Application(settings, server, health_servicer, database, redis, cache, accounts, port,
                        fanout, simulator, pubsub_redis, refresher, near_cache, pool_sampler,
-                       retention, metrics_server)
+                       retention, broker, matcher, order_updates, metrics_server)
 
 
 async def serve(settings: Settings, *, shared_port: bool = False) -> None:

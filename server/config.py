@@ -6,6 +6,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +65,22 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[
     if raw is None:
         return default
     return tuple(item.strip() for item in raw.split(",") if item.strip())
+
+
+def _decimal(env: Mapping[str, str], name: str, default: Decimal, *, above_zero: bool = False,
+             below_one: bool = False) -> Decimal:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ConfigError(f"{name}={raw!r} is not a decimal number") from None
+    if not value.is_finite() or value < 0 or (above_zero and value == 0) \
+            or (below_one and value >= 1):
+        bounds = "above 0" if above_zero else "at least 0" + (" and below 1" if below_one else "")
+        raise ConfigError(f"{name}={raw!r} must be a decimal {bounds}")
+    return value
 
 
 def _choice(env: Mapping[str, str], name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -149,6 +166,11 @@ class Settings:
     max_concurrent_rpcs: int
     event_loop: str
     metrics_port: int
+    trading_starting_cash: Decimal
+    trading_commission_rate: Decimal
+    trading_vat_rate: Decimal
+    trading_slippage_rate: Decimal
+    matcher_interval_s: float
     # The variables themselves, for settings read elsewhere (JWT keys); never printed.
     source_env: Mapping[str, str] = field(repr=False)
 
@@ -226,6 +248,15 @@ class Settings:
             max_concurrent_rpcs=_int(env, "FINANCEHUB_MAX_CONCURRENT_RPCS", 4096, minimum=1),
             event_loop=_choice(env, "FINANCEHUB_EVENT_LOOP", "uvloop", ("uvloop", "asyncio")),
             metrics_port=_port(env, "FINANCEHUB_METRICS_PORT", 9464),
+            trading_starting_cash=_decimal(env, "FINANCEHUB_TRADING_STARTING_CASH",
+                                           Decimal("100000"), above_zero=True),
+            trading_commission_rate=_decimal(env, "FINANCEHUB_TRADING_COMMISSION_RATE",
+                                             Decimal("0.00155"), below_one=True),
+            trading_vat_rate=_decimal(env, "FINANCEHUB_TRADING_VAT_RATE", Decimal("0.15"),
+                                      below_one=True),
+            trading_slippage_rate=_decimal(env, "FINANCEHUB_TRADING_SLIPPAGE_RATE",
+                                           Decimal("0.0005"), below_one=True),
+            matcher_interval_s=_int(env, "FINANCEHUB_MATCHER_INTERVAL_MS", 500) / 1000,
             source_env=dict(env),
         )
 

@@ -68,6 +68,12 @@ class PermissionDeniedError(DomainError):
     reason = "PERMISSION_DENIED"
 
 
+class AbortedError(DomainError):
+    """The operation was cut short; the caller should start it again (and reconcile)."""
+
+    reason = "ABORTED"
+
+
 class UnimplementedError(DomainError):
     """A method of the contract that is not built yet."""
 

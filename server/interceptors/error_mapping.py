@@ -19,6 +19,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from server.domain.errors import (
+    AbortedError,
     AlreadyExistsError,
     DomainError,
     FailedPreconditionError,
@@ -45,6 +46,7 @@ _CODES: tuple[tuple[type[DomainError], int], ...] = (
     (PermissionDeniedError, code_pb2.PERMISSION_DENIED),
     (ResourceExhaustedError, code_pb2.RESOURCE_EXHAUSTED),
     (UnimplementedError, code_pb2.UNIMPLEMENTED),
+    (AbortedError, code_pb2.ABORTED),
 )
 
 

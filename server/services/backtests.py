@@ -5,11 +5,10 @@ import threading
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeAlias
 
 import grpc
-from google.type import decimal_pb2
 
 from financehub.v1 import backtests_pb2, backtests_pb2_grpc
 from server.domain.backtest import (
@@ -50,6 +49,8 @@ from server.services.charts import indicator_spec_from
 from server.services.conversions import (
     date_from_message,
     date_message,
+    decimal_from,
+    decimal_message,
     require_uuid,
     timestamp_message,
 )
@@ -70,9 +71,6 @@ DEFAULT_INITIAL_CAPITAL = Decimal("100000")
 # standard rate.
 DEFAULT_COMMISSION_RATE = Decimal("0.00155")
 DEFAULT_VAT_RATE = Decimal("0.15")
-# Decimal inputs: enough digits for any sensible amount or rate, few enough that the
-# engine's exact arithmetic stays cheap.
-MAX_DECIMAL_DIGITS = 20
 # Progress messages per run, at most (the engine reports every bar).
 PROGRESS_STEPS = 20
 DEFAULT_LIST_SIZE = 20
@@ -96,26 +94,6 @@ _OPERATORS = {
 }
 _JOINS = {backtests_pb2.JOIN_UNSPECIFIED: Join.AND, backtests_pb2.JOIN_AND: Join.AND,
           backtests_pb2.JOIN_OR: Join.OR}
-
-
-def decimal_from(message: decimal_pb2.Decimal, field: str, problems: ViolationCollector,
-                 default: Decimal) -> Decimal:
-    """A finite Decimal from a google.type.Decimal; `default` when unset (empty)."""
-    if not message.value:
-        return default
-    try:
-        value = Decimal(message.value)
-    except InvalidOperation:
-        problems.add(field, f"{message.value!r} is not a decimal number")
-        return default
-    if not value.is_finite() or len(value.as_tuple().digits) > MAX_DECIMAL_DIGITS:
-        problems.add(field, f"must be a finite decimal of at most {MAX_DECIMAL_DIGITS} digits")
-        return default
-    return value
-
-
-def decimal_message(value: Decimal) -> decimal_pb2.Decimal:
-    return decimal_pb2.Decimal(value=format(value, "f"))
 
 
 def _operand(message: backtests_pb2.Operand, field: str,

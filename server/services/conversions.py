@@ -2,9 +2,10 @@
 
 import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
 
 from google.protobuf import timestamp_pb2
-from google.type import date_pb2
+from google.type import date_pb2, decimal_pb2
 
 from financehub.v1 import auth_pb2, charts_pb2, identity_pb2, securities_pb2
 from server.domain.access import DEFAULT_TIER, RateLimitTier, Role
@@ -110,6 +111,31 @@ def date_from_message(message: date_pb2.Date, field: str,
         problems.add(field, f"{message.year:04d}-{message.month:02d}-{message.day:02d} "
                             "is not a valid calendar date (year, month and day are all required)")
         return None
+
+
+# Decimal inputs: enough digits for any sensible amount or rate, few enough that exact
+# arithmetic on them stays cheap.
+MAX_DECIMAL_DIGITS = 20
+
+
+def decimal_from(message: decimal_pb2.Decimal, field: str, problems: ViolationCollector,
+                 default: Decimal) -> Decimal:
+    """A finite Decimal from a google.type.Decimal; `default` when unset (empty)."""
+    if not message.value:
+        return default
+    try:
+        value = Decimal(message.value)
+    except InvalidOperation:
+        problems.add(field, f"{message.value!r} is not a decimal number")
+        return default
+    if not value.is_finite() or len(value.as_tuple().digits) > MAX_DECIMAL_DIGITS:
+        problems.add(field, f"must be a finite decimal of at most {MAX_DECIMAL_DIGITS} digits")
+        return default
+    return value
+
+def decimal_message(value: Decimal) -> decimal_pb2.Decimal:
+    return decimal_pb2.Decimal(value=format(value, "f"))
+
 
 
 def enum_value_or_violation(value: int, known: dict[int, object], field: str,

@@ -695,7 +695,8 @@ def test_a_simulator_stops_when_asked(start_server: Callable[..., StreamServer])
 
 
 def pubsub_client_ids(redis_client: Redis) -> set[int]:
-    """The quote fan-outs' subscriptions (the near caches' carry the tracking flag "t")."""
+    """The servers' pub/sub subscriptions (quote fan-out and order updates; the near
+    caches' carry the tracking flag "t")."""
     db = redis_client.connection_pool.connection_kwargs.get("db", 0)
     return {int(c["id"]) for c in redis_client.client_list()
             if "P" in c["flags"] and "t" not in c["flags"] and int(c["db"]) == db}
@@ -706,11 +707,13 @@ def test_the_fan_out_resubscribes_after_losing_its_redis_connection(
     channel = channel_name(redis_client)
     others = pubsub_client_ids(redis_client)
     server = start_server()
-    (ours,) = pubsub_client_ids(redis_client) - others
+    ours = pubsub_client_ids(redis_client) - others
+    assert len(ours) == 2  # the quote fan-out's and the order updates'
     stream = server.stream("2222")
     take(stream, 1)
 
-    redis_client.client_kill_filter(_id=ours)
+    for client_id in ours:
+        redis_client.client_kill_filter(_id=client_id)
     server.run(_until_listening(server.app, channel))  # subscribed again
     sent = published_quote("2222", 7)
     publish(redis_client, channel, [sent])
@@ -727,12 +730,14 @@ def test_updates_missed_while_resubscribing_are_signalled_as_a_gap(
     channel = channel_name(redis_client)
     others = pubsub_client_ids(redis_client)
     server = start_server()
-    (ours,) = pubsub_client_ids(redis_client) - others
+    ours = pubsub_client_ids(redis_client) - others
+    assert len(ours) == 2  # the quote fan-out's and the order updates'
     stream = server.stream("2222")
     take(stream, 1)
 
     before = numsub(redis_client, channel)
-    redis_client.client_kill_filter(_id=ours)
+    for client_id in ours:
+        redis_client.client_kill_filter(_id=client_id)
     wait_until(lambda: numsub(redis_client, channel) == before - 1, what="the subscription to go")
     publish(redis_client, channel, [published_quote("2222", 1)])  # this server misses it
     server.run(_until_listening(server.app, channel))

@@ -113,6 +113,8 @@ TEST_SERVER_ENV = {
     "FINANCEHUB_METRICS_PORT": "0",
     # The fixed-date test markets are older than any retention window.
     "FINANCEHUB_INTRADAY_RETENTION_MONTHS": "0",
+    # Tests run the paper broker's matching pass themselves, at the instants they choose.
+    "FINANCEHUB_MATCHER_INTERVAL_MS": "0",
 }
 
 
