@@ -32,7 +32,8 @@ from server.config import REPO_ROOT
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 UNARY_SCENARIOS = ["baseline_health", "get_ticker_hit", "get_quote", "get_bars_1y_hit",
-                   "get_bars_1y_miss", "list_tickers_100", "screen_securities"]
+                   "get_bars_1y_miss", "list_tickers_100", "screen_securities", "place_order",
+                   "run_backtest"]
 ALL_SCENARIOS = [*UNARY_SCENARIOS, "stream_quotes"]
 
 

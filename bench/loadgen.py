@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from google.type import date_pb2
+from google.type import date_pb2, decimal_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from redis import Redis
 
@@ -37,6 +37,8 @@ from bench.stats import CpuMeter, latency_summary
 from financehub.v1 import (
     auth_pb2,
     auth_pb2_grpc,
+    backtests_pb2,
+    backtests_pb2_grpc,
     charts_pb2,
     charts_pb2_grpc,
     market_pb2,
@@ -44,6 +46,8 @@ from financehub.v1 import (
     quotes_pb2,
     quotes_pb2_grpc,
     securities_pb2,
+    trading_pb2,
+    trading_pb2_grpc,
 )
 
 GET_BARS_KEY_PATTERN = "fh:v1:financehub.v1.ChartService/GetBars:*"
@@ -115,6 +119,8 @@ class UnaryScenario:
     note: str
     # (channel, metadata) -> a zero-argument coroutine factory making one call.
     make_call: Callable[[grpc.aio.Channel, tuple[tuple[str, str], ...]], Call]
+    # Calls in flight this scenario is measured at, whatever --concurrency says.
+    concurrency: tuple[int, ...] | None = None
 
 
 def _health(channel: grpc.aio.Channel, metadata: tuple[tuple[str, str], ...]) -> Call:
@@ -183,6 +189,54 @@ def _list_tickers(page_tokens: list[str]) -> Callable[..., Call]:
                                     for t in page_tokens])
         return lambda: stub.ListTickers(next(requests), metadata=metadata)
     return make
+
+
+def _place_order(channel: grpc.aio.Channel, metadata: tuple[tuple[str, str], ...]) -> Call:
+    stub = trading_pb2_grpc.TradingServiceStub(channel)
+    request = trading_pb2.PlaceOrderRequest(
+        symbol="2222", side=trading_pb2.ORDER_SIDE_BUY, type=trading_pb2.ORDER_TYPE_MARKET,
+        time_in_force=trading_pb2.TIME_IN_FORCE_DAY, quantity=1)
+    return lambda: stub.PlaceOrder(request, metadata=metadata)
+
+
+def _run_backtest(channel: grpc.aio.Channel, metadata: tuple[tuple[str, str], ...]) -> Call:
+    stub = backtests_pb2_grpc.BacktestServiceStub(channel)
+    request = backtests_pb2.RunBacktestRequest(
+        symbol="2222", strategy=backtests_pb2.Strategy(
+            sma_crossover=backtests_pb2.SmaCrossover(fast_period=20, slow_period=50)))
+
+    async def run() -> None:
+        async for _ in stub.RunBacktest(request, metadata=metadata):
+            pass
+
+    return run
+
+
+async def reset_bench_account(client: Client) -> None:
+    """A fresh paper account with cash no benchmark run can spend."""
+    stub = trading_pb2_grpc.TradingServiceStub(client.channels[0])
+    await stub.ResetAccount(trading_pb2.ResetAccountRequest(
+        starting_cash=decimal_pb2.Decimal(value="1000000000")), metadata=client.metadata)
+
+
+def ledger_check(database_url: str) -> dict[str, Any]:
+    """The paper-trading invariants after the load: cash equals the ledger's sum, and no
+    account spent more than it had."""
+    import psycopg
+
+    with psycopg.connect(database_url, connect_timeout=5) as conn:
+        accounts, mismatched, negative, orders = conn.execute(
+            """
+            SELECT count(*), count(*) FILTER (WHERE a.cash <> l.total),
+                   count(*) FILTER (WHERE a.cash < 0 OR a.reserved_cash > a.cash),
+                   (SELECT count(*) FROM orders)
+            FROM trading_accounts a
+            JOIN (SELECT account_id, sum(amount) AS total FROM ledger_entries
+                  GROUP BY account_id) l ON l.account_id = a.id
+            """).fetchone() or (0, 0, 0, 0)
+    return {"accounts": accounts, "cash_not_equal_to_ledger": mismatched,
+            "overspent": negative, "orders": orders,
+            "holds": mismatched == 0 and negative == 0}
 
 
 def screen_request() -> market_pb2.ScreenSecuritiesRequest:
@@ -585,6 +639,12 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
         UnaryScenario("screen_securities", "MarketService/ScreenSecurities",
                       "main market, change >= 0 %, turnover desc, 50 a page (not cached)",
                       _screen),
+        UnaryScenario("place_order", "TradingService/PlaceOrder",
+                      "market buys of 1 share of 2222 on one account (fill in session, "
+                      "else queued with a reservation)", _place_order, concurrency=(1, 50)),
+        UnaryScenario("run_backtest", "BacktestService/RunBacktest",
+                      "SMA 20/50 over 2222's whole daily history, streamed to the end",
+                      _run_backtest, concurrency=(1, 4)),
     ]}
     results: dict[str, Any] = {"unary": [], "stream": None, "notes": {}}
     try:
@@ -596,7 +656,9 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
             keys_before = (count_keys(config["redis_url"], GET_BARS_KEY_PATTERN)
                            if name == "get_bars_1y_miss" else 0)
             issued_before = misses.issued
-            for concurrency in config["concurrency"]:
+            if name == "place_order":
+                await reset_bench_account(client)
+            for concurrency in scenario.concurrency or config["concurrency"]:
                 if paired and name == INTERLEAVED[0]:
                     results["unary"].extend(await run_interleaved(
                         client, (scenario, scenarios[INTERLEAVED[1]]), int(concurrency),
@@ -606,6 +668,11 @@ async def run(config: dict[str, Any]) -> dict[str, Any]:
                 results["unary"].append(await run_unary(
                     client, scenario, int(concurrency), config["warmup_s"],
                     config["duration_s"], cpu))
+            if name == "place_order":
+                check = await asyncio.to_thread(ledger_check, config["database_url"])
+                results["notes"]["place_order"] = check
+                progress(f"place_order: ledger invariant {'holds' if check['holds'] else 'BROKEN'}"
+                         f" over {check['accounts']} account(s), {check['orders']} orders")
             if name == "get_bars_1y_miss":
                 new_keys = count_keys(config["redis_url"], GET_BARS_KEY_PATTERN) - keys_before
                 results["notes"]["get_bars_1y_miss"] = {
