@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.engine import measure_sma_backtest
 from bench.environment import (
     BENCH_USER_PASSWORD,
     ServerProcess,
@@ -216,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         results["server_died_during_run"] = (server.process.returncode
                                              if crashed_during_run else None)
+        if "run_backtest" in args.scenario_list:
+            results.setdefault("notes", {})["backtest_engine_10y"] = measure_sma_backtest()
         results["targets"] = target_checks(results)
         results["total_s"] = round(time.perf_counter() - began, 1)
         args.output.parent.mkdir(parents=True, exist_ok=True)

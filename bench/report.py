@@ -206,6 +206,17 @@ def render(results: dict[str, Any]) -> str:
                      f"included), {miss['new_cache_keys_written']} new cache keys written: "
                      f"every call missed the cache (space of {miss['distinct_requests_available']}"
                      " distinct symbol x end_date requests)")
+    engine = notes.get("backtest_engine_10y")
+    if engine:
+        lines.append("")
+        lines.append(f"backtest engine alone, SMA 20/50 over {engine['bars']} daily bars (ten "
+                     f"years, a seeded random walk), {engine['trades']} trades: median "
+                     f"{engine['median_ms']} ms, best {engine['best_ms']} ms of {engine['runs']}")
+    orders = notes.get("place_order")
+    if orders:
+        lines.append(f"place_order: ledger invariant {'holds' if orders['holds'] else 'BROKEN'}"
+                     f" after the run ({orders['accounts']} account(s), {orders['orders']} "
+                     f"orders; cash = ledger sum, nothing overspent)")
     lines.append("")
     lines.append("targets (issue 5)")
     for check in results["targets"]:
