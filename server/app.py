@@ -19,6 +19,7 @@ from financehub.v1 import (
     auth_pb2_grpc,
     backtests_pb2_grpc,
     charts_pb2_grpc,
+    funds_pb2_grpc,
     indices_pb2_grpc,
     market_pb2_grpc,
     quotes_pb2_grpc,
@@ -54,6 +55,7 @@ from server.services.admin import AdminServicer
 from server.services.auth import AuthServicer
 from server.services.backtests import BacktestServicer
 from server.services.charts import ChartServicer
+from server.services.funds import FundServicer
 from server.services.indices import IndexServicer
 from server.services.market import MarketServicer
 from server.services.quotes import QuoteServicer
@@ -66,6 +68,7 @@ from server.storage.bars import DailyBarRepository, IntradayBarRepository
 from server.storage.cache import KEY_PREFIX as CACHE_KEY_PREFIX
 from server.storage.cache import ResponseCache
 from server.storage.database import Database
+from server.storage.funds import FundRepository
 from server.storage.indices import IndexRepository
 from server.storage.intraday_retention import IntradayRetention
 from server.storage.market_views import MarketViewRepository
@@ -256,6 +259,8 @@ async def start_application(settings: Settings, backends: Backends, *,
                       cache), server)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(accounts, tokens), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(administration), server)
+    funds_pb2_grpc.add_FundServiceServicer_to_server(
+        FundServicer(FundRepository(database), cache), server)
     backtests_pb2_grpc.add_BacktestServiceServicer_to_server(
         BacktestServicer(securities, DailyBarRepository(database), BacktestRepository(database)),
         server)

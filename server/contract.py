@@ -15,6 +15,7 @@ from financehub.v1 import (
     auth_pb2,
     backtests_pb2,
     charts_pb2,
+    funds_pb2,
     indices_pb2,
     market_pb2,
     quotes_pb2,
@@ -31,6 +32,7 @@ SERVICE_DESCRIPTORS: tuple[ServiceDescriptor, ...] = (
     admin_pb2.DESCRIPTOR.services_by_name["AdminService"],
     trading_pb2.DESCRIPTOR.services_by_name["TradingService"],
     backtests_pb2.DESCRIPTOR.services_by_name["BacktestService"],
+    funds_pb2.DESCRIPTOR.services_by_name["FundService"],
 )
 
 

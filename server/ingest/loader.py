@@ -13,6 +13,7 @@ from server.ingest.corporate_actions import (
     parse_corporate_actions,
 )
 from server.ingest.demo import DemoReport, DemoSettings, seed_demo_market
+from server.ingest.funds import FUNDS_FILE, FundsReport, load_funds
 from server.ingest.reference import (
     COMPANIES_FILE,
     COMPANIES_SOURCE,
@@ -26,6 +27,7 @@ from server.ingest.stooq_csv import PROVIDER as STOOQ_PROVIDER
 from server.ingest.stooq_csv import parse_stooq_daily_csv
 from server.ingest.yahoo_csv import PROVIDER as YAHOO_PROVIDER
 from server.ingest.yahoo_csv import ImportFileError, ParsedDailyFile, parse_yahoo_daily_csv
+from server.services.funds import FUNDS_TAG
 from server.services.indices import INDICES_TAG
 from server.services.market import MARKET_VIEWS_TAG, SECURITIES_TAG, symbol_tag
 from server.storage.bars import DailyBarRepository, UpsertCounts
@@ -145,6 +147,7 @@ class SeedReport:
     index_bars: int
     demo: DemoReport | None
     index_members: dict[str, int]
+    funds: FundsReport
 
     def summary(self) -> str:
         lines = [f"securities: {self.securities} loaded", self.corporate_actions.summary()]
@@ -154,6 +157,7 @@ class SeedReport:
             lines.append(self.demo.summary())
         lines.append("index members (derived, synthetic): " + ", ".join(
             f"{code} {count}" for code, count in self.index_members.items()))
+        lines.append(self.funds.summary())
         return "\n".join(lines)
 
 
@@ -209,6 +213,9 @@ async def seed(database: Database, cache: ResponseCache | None,
                                                        refresh_views=False)
     reports = [await import_daily_bars(database, cache, path, symbol, refresh_views=False)
                for symbol, path in DAILY_PRICE_FILES.items()]
+    funds = await load_funds(database, read_text(FUNDS_FILE))
+    if cache is not None:
+        await cache.invalidate_tags([FUNDS_TAG])
     demo_report = await seed_demo_market(database, demo) if demo is not None else None
     async with database.transaction() as conn:
         # Fresh planner statistics after a bulk load, so charts use the indexes at once.
@@ -218,4 +225,4 @@ async def seed(database: Database, cache: ResponseCache | None,
     if cache is not None:
         await cache.invalidate_tags([SECURITIES_TAG, MARKET_VIEWS_TAG, INDICES_TAG])
     return SeedReport(len(companies), corporate_actions, reports, len(index_bars), demo_report,
-                      membership)
+                      membership, funds)
