@@ -23,6 +23,7 @@ from financehub.v1 import (
     indices_pb2_grpc,
     market_pb2_grpc,
     quotes_pb2_grpc,
+    research_pb2_grpc,
     trading_pb2_grpc,
 )
 from server.broker.matcher import OrderMatcher
@@ -59,6 +60,7 @@ from server.services.funds import FundServicer
 from server.services.indices import IndexServicer
 from server.services.market import MarketServicer
 from server.services.quotes import QuoteServicer
+from server.services.research import ResearchServicer
 from server.services.trading import TradingServicer, order_update_publisher
 from server.storage.api_keys import ApiKeyRepository
 from server.storage.audit import AuditRepository
@@ -67,6 +69,7 @@ from server.storage.backtests import BacktestRepository
 from server.storage.bars import DailyBarRepository, IntradayBarRepository
 from server.storage.cache import KEY_PREFIX as CACHE_KEY_PREFIX
 from server.storage.cache import ResponseCache
+from server.storage.corporate_actions import CorporateActionRepository
 from server.storage.database import Database
 from server.storage.funds import FundRepository
 from server.storage.indices import IndexRepository
@@ -259,6 +262,8 @@ async def start_application(settings: Settings, backends: Backends, *,
                       cache), server)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(accounts, tokens), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(administration), server)
+    research_pb2_grpc.add_ResearchServiceServicer_to_server(
+        ResearchServicer(CorporateActionRepository(database), cache), server)
     funds_pb2_grpc.add_FundServiceServicer_to_server(
         FundServicer(FundRepository(database), cache), server)
     backtests_pb2_grpc.add_BacktestServiceServicer_to_server(

@@ -19,6 +19,7 @@ from financehub.v1 import (
     indices_pb2,
     market_pb2,
     quotes_pb2,
+    research_pb2,
     trading_pb2,
 )
 
@@ -33,6 +34,7 @@ SERVICE_DESCRIPTORS: tuple[ServiceDescriptor, ...] = (
     trading_pb2.DESCRIPTOR.services_by_name["TradingService"],
     backtests_pb2.DESCRIPTOR.services_by_name["BacktestService"],
     funds_pb2.DESCRIPTOR.services_by_name["FundService"],
+    research_pb2.DESCRIPTOR.services_by_name["ResearchService"],
 )
 
 

@@ -30,6 +30,7 @@ from server.ingest.yahoo_csv import ImportFileError, ParsedDailyFile, parse_yaho
 from server.services.funds import FUNDS_TAG
 from server.services.indices import INDICES_TAG
 from server.services.market import MARKET_VIEWS_TAG, SECURITIES_TAG, symbol_tag
+from server.services.research import CORPORATE_ACTIONS_TAG
 from server.storage.bars import DailyBarRepository, UpsertCounts
 from server.storage.cache import ResponseCache
 from server.storage.corporate_actions import CorporateActionRepository, UnknownSymbols
@@ -127,14 +128,15 @@ async def import_corporate_actions(database: Database, cache: ResponseCache | No
                                    refresh_views: bool = True) -> CorporateActionsReport:
     """Validate the whole file, then upsert it in one transaction (all or nothing)."""
     parsed = parse_corporate_actions(read_text(path))
-    actions = CorporateActionRepository()
+    actions = CorporateActionRepository(database)
     async with database.transaction() as conn:
         stored = await actions.upsert(conn, parsed.actions, source=source)
         unknown = await actions.unknown_symbols(conn)
     if refresh_views:
         await MarketViewRepository(database).refresh()
     if cache is not None:
-        await cache.invalidate_tags(sorted(symbol_tag(s) for s in stored.changed_symbols))
+        await cache.invalidate_tags([CORPORATE_ACTIONS_TAG, *sorted(
+            symbol_tag(s) for s in stored.changed_symbols)])
     return CorporateActionsReport(parsed.rows_read, parsed.repeats_merged, parsed.by_type(),
                                   stored.counts, unknown, parsed.unlisted_types)
 

@@ -1,13 +1,15 @@
 """The `corporate_actions` table: announced actions per symbol."""
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
-from server.domain.corporate_actions import CorporateAction
+from server.domain.corporate_actions import CorporateAction, CorporateActionType
 from server.storage.bars import UpsertCounts
+from server.storage.database import Database
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,16 @@ class UnknownSymbols:
     actions: int
 
 
+@dataclass(frozen=True)
+class StoredCorporateAction:
+    id: int
+    action: CorporateAction
+
+
 class CorporateActionRepository:
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
     async def upsert(self, conn: AsyncConnection[Any], actions: list[CorporateAction], *,
                      source: str) -> CorporateActionUpsert:
         """Insert or update `actions` inside the caller's transaction.
@@ -102,3 +113,30 @@ class CorporateActionRepository:
             row = await cursor.fetchone()
         return UnknownSymbols(symbols=int(row["symbols"]), actions=int(row["actions"])) \
             if row else UnknownSymbols(symbols=0, actions=0)
+
+    async def page(self, *, symbol: str | None, types: list[str],
+                   start: date | None, end: date | None,
+                   before: tuple[date, int] | None, limit: int) -> list[StoredCorporateAction]:
+        """Newest announcement first (then newest id), after the keyset position `before`."""
+        rows = await self._db.fetch_all(
+            """
+            SELECT id, symbol, action_type, action_type_ar, announcement_date, ex_date,
+                   record_date, payment_date, amount, currency, description
+            FROM corporate_actions
+            WHERE (%(symbol)s::text IS NULL OR symbol = %(symbol)s)
+              AND (cardinality(%(types)s::text[]) = 0 OR action_type = ANY(%(types)s))
+              AND (%(start)s::date IS NULL OR announcement_date >= %(start)s)
+              AND (%(end)s::date IS NULL OR announcement_date <= %(end)s)
+              AND (%(before_date)s::date IS NULL
+                   OR (announcement_date, id) < (%(before_date)s, %(before_id)s))
+            ORDER BY announcement_date DESC, id DESC LIMIT %(limit)s
+            """,
+            {"symbol": symbol, "types": types, "start": start, "end": end,
+             "before_date": before[0] if before else None,
+             "before_id": before[1] if before else None, "limit": limit})
+        return [StoredCorporateAction(row["id"], CorporateAction(
+            symbol=row["symbol"], action_type=CorporateActionType(row["action_type"]),
+            action_type_ar=row["action_type_ar"], announcement_date=row["announcement_date"],
+            ex_date=row["ex_date"], record_date=row["record_date"],
+            payment_date=row["payment_date"], amount=row["amount"], currency=row["currency"],
+            description=row["description"])) for row in rows]
