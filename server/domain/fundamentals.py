@@ -280,9 +280,10 @@ def _draw_drivers(rng: random.Random, profile: _Profile, years: int) -> _Drivers
     growth, gross, operating, capex = [], [], [], []
     for _ in range(years):
         growth.append(rng.uniform(-0.05, 0.15))
-        # Year-to-year jitter of +-2 points; the profiles leave a gap of more than 4 points
-        # between the highest operating and the lowest gross margin, so opex stays >= 0.
-        gross.append(min(ratios["gross_margin"] + rng.uniform(-0.02, 0.02), 1.0))
+        # Year-to-year jitter: the cost share of revenue by +-3 % of itself (so a bank's
+        # stays 0), the operating margin by +-2 points. Even at the extremes the operating
+        # margin stays below the gross margin in every profile, so opex stays >= 0.
+        gross.append(1 - (1 - ratios["gross_margin"]) * rng.uniform(0.97, 1.03))
         operating.append(ratios["operating_margin"] + rng.uniform(-0.02, 0.02))
         # Capex of at least the depreciation: PP&E never shrinks, so it never runs out.
         capex.append(rng.uniform(1.0, 1.6))
