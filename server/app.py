@@ -19,6 +19,7 @@ from financehub.v1 import (
     auth_pb2_grpc,
     backtests_pb2_grpc,
     charts_pb2_grpc,
+    fundamentals_pb2_grpc,
     funds_pb2_grpc,
     indices_pb2_grpc,
     market_pb2_grpc,
@@ -56,6 +57,7 @@ from server.services.admin import AdminServicer
 from server.services.auth import AuthServicer
 from server.services.backtests import BacktestServicer
 from server.services.charts import ChartServicer
+from server.services.fundamentals import FundamentalsServicer
 from server.services.funds import FundServicer
 from server.services.indices import IndexServicer
 from server.services.market import MarketServicer
@@ -262,6 +264,9 @@ async def start_application(settings: Settings, backends: Backends, *,
                       cache), server)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(accounts, tokens), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(administration), server)
+    fundamentals_pb2_grpc.add_FundamentalsServiceServicer_to_server(
+        FundamentalsServicer(securities, quote_book, CorporateActionRepository(database), cache),
+        server)
     research_pb2_grpc.add_ResearchServiceServicer_to_server(
         ResearchServicer(CorporateActionRepository(database), cache), server)
     funds_pb2_grpc.add_FundServiceServicer_to_server(

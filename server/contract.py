@@ -15,6 +15,7 @@ from financehub.v1 import (
     auth_pb2,
     backtests_pb2,
     charts_pb2,
+    fundamentals_pb2,
     funds_pb2,
     indices_pb2,
     market_pb2,
@@ -35,6 +36,7 @@ SERVICE_DESCRIPTORS: tuple[ServiceDescriptor, ...] = (
     backtests_pb2.DESCRIPTOR.services_by_name["BacktestService"],
     funds_pb2.DESCRIPTOR.services_by_name["FundService"],
     research_pb2.DESCRIPTOR.services_by_name["ResearchService"],
+    fundamentals_pb2.DESCRIPTOR.services_by_name["FundamentalsService"],
 )
 
 

@@ -1,0 +1,167 @@
+"""FundamentalsService: synthetic statements (consistent by construction), ratios at the
+latest close, and the real cash-dividend announcements."""
+
+from dataclasses import fields
+from decimal import Decimal
+from typing import Any, TypeAlias
+
+import grpc
+from google.protobuf.message import Message
+
+from financehub.v1 import fundamentals_pb2, fundamentals_pb2_grpc, securities_pb2
+from server.domain.corporate_actions import CorporateActionType
+from server.domain.errors import NotFoundError, ViolationCollector
+from server.domain.fundamentals import FinancialStatements, StatementHistory, synthetic_statements
+from server.domain.ratios import Ratios, RatioValue, compute_ratios
+from server.domain.symbols import require_symbol
+from server.services.caching import cached_answer
+from server.services.conversions import date_message, decimal_message, enum_value_or_violation
+from server.services.market import symbol_tag
+from server.storage.cache import ResponseCache
+from server.storage.corporate_actions import CorporateActionRepository
+from server.storage.quotes import EndOfDay, QuoteBook
+from server.storage.securities import SecurityRepository
+
+Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
+
+GET_FINANCIAL_STATEMENTS = "/financehub.v1.FundamentalsService/GetFinancialStatements"
+GET_RATIOS = "/financehub.v1.FundamentalsService/GetRatios"
+LIST_DIVIDENDS = "/financehub.v1.FundamentalsService/ListDividends"
+# Five fiscal years, the last one 2024: the last complete year before the data's end
+# (2025-12). The generator's seed fixes every company's statements.
+STATEMENT_YEARS = 5
+LAST_FISCAL_YEAR = 2024
+STATEMENTS_SEED = 2026
+MAX_DIVIDENDS = 1000
+
+
+def _fill(message: Message, source: Any) -> None:
+    """Copy a domain statement's fields into the message field of the same name."""
+    for item in fields(source):
+        value = getattr(source, item.name)
+        if isinstance(value, Decimal):
+            getattr(message, item.name).CopyFrom(decimal_message(value))
+        else:
+            setattr(message, item.name, value)
+
+
+def statements_message(s: FinancialStatements) -> fundamentals_pb2.FinancialStatements:
+    message = fundamentals_pb2.FinancialStatements(
+        fiscal_year=s.period.fiscal_year, quarter=s.period.quarter or 0,
+        period_end=date_message(s.period.period_end))
+    _fill(message.income_statement, s.income)
+    _fill(message.balance_sheet, s.balance_sheet)
+    _fill(message.cash_flow, s.cash_flow)
+    return message
+
+
+def ratio_message(ratio: RatioValue) -> fundamentals_pb2.Ratio:
+    if ratio.value is None:
+        return fundamentals_pb2.Ratio(unavailable_reason=str(ratio.reason))
+    return fundamentals_pb2.Ratio(value=decimal_message(ratio.value))
+
+
+def ratios_message(ratios: Ratios) -> fundamentals_pb2.Ratios:
+    message = fundamentals_pb2.Ratios()
+    for item in fields(ratios):
+        getattr(message, item.name).CopyFrom(ratio_message(getattr(ratios, item.name)))
+    return message
+
+
+def _close(eod: EndOfDay) -> Decimal:
+    # Bars are floats in the table; their shortest repr is the price the file gave.
+    return Decimal(repr(eod.close))
+
+
+class FundamentalsServicer(fundamentals_pb2_grpc.FundamentalsServiceServicer):
+    def __init__(self, securities: SecurityRepository, quotes: QuoteBook,
+                 actions: CorporateActionRepository, cache: ResponseCache) -> None:
+        self._securities = securities
+        self._quotes = quotes
+        self._actions = actions
+        self._cache = cache
+
+    async def _history(self, symbol: str) -> tuple[StatementHistory, EndOfDay | None]:
+        security = await self._securities.get(symbol)
+        if security is None:
+            raise NotFoundError("ticker", symbol, reason="TICKER_NOT_FOUND")
+        eod = (await self._quotes.end_of_day([symbol])).get(symbol)
+        history = synthetic_statements(
+            symbol, sector_hint=f"{security.sector} {security.sector_ar} {security.industry}",
+            years=STATEMENT_YEARS, end_year=LAST_FISCAL_YEAR, seed=STATEMENTS_SEED,
+            shares_outstanding=None, price=_close(eod) if eod else None)
+        return history, eod
+
+    async def GetFinancialStatements(
+            self, request: fundamentals_pb2.GetFinancialStatementsRequest,
+            context: Context) -> fundamentals_pb2.GetFinancialStatementsResponse:
+        problems = ViolationCollector()
+        symbol = require_symbol(request.symbol)
+        enum_value_or_violation(request.period_type, dict.fromkeys(
+            fundamentals_pb2.StatementPeriodType.values()), "period_type", problems)
+        problems.raise_if_any()
+        quarterly = request.period_type == fundamentals_pb2.STATEMENT_PERIOD_TYPE_QUARTERLY
+
+        async def load() -> fundamentals_pb2.GetFinancialStatementsResponse:
+            history, _ = await self._history(symbol)
+            periods = history.quarterly if quarterly else history.annual
+            return fundamentals_pb2.GetFinancialStatementsResponse(
+                symbol=symbol, currency=history.currency,
+                statements=[statements_message(s) for s in periods],
+                data_origin=securities_pb2.DATA_ORIGIN_SYNTHETIC)
+
+        return await cached_answer(
+            self._cache, GET_FINANCIAL_STATEMENTS, fundamentals_pb2.GetFinancialStatementsRequest(
+                symbol=symbol, period_type=request.period_type),
+            fundamentals_pb2.GetFinancialStatementsResponse, load, tags=[symbol_tag(symbol)])
+
+    async def GetRatios(self, request: fundamentals_pb2.GetRatiosRequest,
+                        context: Context) -> fundamentals_pb2.GetRatiosResponse:
+        symbol = require_symbol(request.symbol)
+
+        async def load() -> fundamentals_pb2.GetRatiosResponse:
+            history, eod = await self._history(symbol)
+            latest = history.annual[-1]
+            price = _close(eod) if eod else None
+            response = fundamentals_pb2.GetRatiosResponse(
+                symbol=symbol, fiscal_year=latest.period.fiscal_year,
+                ratios=ratios_message(compute_ratios(latest, price)),
+                data_origin=securities_pb2.DATA_ORIGIN_SYNTHETIC)
+            if eod is not None and price is not None:
+                response.price.CopyFrom(decimal_message(price))
+                response.price_date.CopyFrom(date_message(eod.trading_day))
+            return response
+
+        return await cached_answer(self._cache, GET_RATIOS,
+                                   fundamentals_pb2.GetRatiosRequest(symbol=symbol),
+                                   fundamentals_pb2.GetRatiosResponse, load,
+                                   tags=[symbol_tag(symbol)])
+
+    async def ListDividends(self, request: fundamentals_pb2.ListDividendsRequest,
+                            context: Context) -> fundamentals_pb2.ListDividendsResponse:
+        symbol = require_symbol(request.symbol)
+
+        async def load() -> fundamentals_pb2.ListDividendsResponse:
+            if await self._securities.get(symbol) is None:
+                raise NotFoundError("ticker", symbol, reason="TICKER_NOT_FOUND")
+            rows = await self._actions.page(
+                symbol=symbol, types=[CorporateActionType.CASH_DIVIDEND.value], start=None,
+                end=None, before=None, limit=MAX_DIVIDENDS)
+            response = fundamentals_pb2.ListDividendsResponse(symbol=symbol)
+            for row in rows:
+                action = row.action
+                dividend = response.dividends.add(
+                    announcement_date=date_message(action.announcement_date),
+                    description=action.description or "")
+                if action.ex_date is not None:
+                    dividend.ex_date.CopyFrom(date_message(action.ex_date))
+                if action.payment_date is not None:
+                    dividend.payment_date.CopyFrom(date_message(action.payment_date))
+                if action.amount is not None:
+                    dividend.amount_per_share.CopyFrom(decimal_message(action.amount))
+            return response
+
+        return await cached_answer(self._cache, LIST_DIVIDENDS,
+                                   fundamentals_pb2.ListDividendsRequest(symbol=symbol),
+                                   fundamentals_pb2.ListDividendsResponse, load,
+                                   tags=[symbol_tag(symbol)])
