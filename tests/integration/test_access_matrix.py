@@ -58,7 +58,7 @@ ACCESS_REASONS = {"CREDENTIALS_REQUIRED", "PERMISSION_DENIED", "METHOD_NOT_DECLA
 # check and then gets UNIMPLEMENTED (reason NOT_IMPLEMENTED). Remove one when it is built.
 NOT_BUILT_YET = {f"/financehub.v1.ResearchService/{name}" for name in (
     "ListNews", "ListAnalystRatings", "GetConsensus", "ListInsiderTransactions",
-    "ListAnnouncements")} | {"/financehub.v1.FundamentalsService/GetEarningsCalendar"}
+    "ListAnnouncements")}
 
 
 @dataclass(frozen=True)

@@ -42,8 +42,10 @@ def test_statements_add_up_and_quarters_make_their_years(fundamentals, analyst) 
         metadata=analyst)
     assert annual.symbol == "2222" and annual.currency == "SAR"
     assert annual.data_origin == securities_pb2.DATA_ORIGIN_SYNTHETIC
+    # The latest close is 2025-12-02: fiscal 2020-2024 are published (within 90 days of
+    # their end), and 2025's quarters up to Q3 (each 30 days after its end).
     assert [s.fiscal_year for s in annual.statements] == list(range(2020, 2025))
-    assert len(quarters.statements) == 20
+    assert [(q.fiscal_year, q.quarter) for q in quarters.statements][-1] == (2025, 3)
     for year in annual.statements:
         income, balance, cash = year.income_statement, year.balance_sheet, year.cash_flow
         assert d(income.gross_profit) == d(income.revenue) - d(income.cost_of_revenue)
@@ -51,6 +53,7 @@ def test_statements_add_up_and_quarters_make_their_years(fundamentals, analyst) 
         assert d(balance.total_assets) == d(balance.total_liabilities) + d(balance.total_equity)
         assert d(cash.free_cash_flow) == d(cash.operating) - d(cash.capex)
         of_year = [q for q in quarters.statements if q.fiscal_year == year.fiscal_year]
+        assert len(of_year) == 4
         assert sum(d(q.income_statement.revenue) for q in of_year) == d(income.revenue)
         assert sum(d(q.income_statement.net_income) for q in of_year) == d(income.net_income)
         assert of_year[-1].balance_sheet == balance  # the year ends with its fourth quarter
@@ -119,7 +122,29 @@ def test_unknown_symbols_permissions_and_what_is_not_built(fundamentals, analyst
     with pytest.raises(grpc.RpcError) as guest:
         fundamentals.GetRatios(fundamentals_pb2.GetRatiosRequest(symbol="2222"))
     assert guest.value.code() is grpc.StatusCode.UNAUTHENTICATED
-    with pytest.raises(grpc.RpcError) as later:
+    with pytest.raises(grpc.RpcError) as market_wide:
         fundamentals.GetEarningsCalendar(fundamentals_pb2.GetEarningsCalendarRequest(),
                                          metadata=analyst)
-    assert later.value.code() is grpc.StatusCode.UNIMPLEMENTED
+    assert market_wide.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_earnings_calendar_reports_actuals_until_the_latest_close_then_expects(
+        fundamentals, analyst) -> None:
+    calendar = fundamentals.GetEarningsCalendar(fundamentals_pb2.GetEarningsCalendarRequest(
+        symbol="2222"), metadata=analyst)
+    quarters = fundamentals.GetFinancialStatements(
+        fundamentals_pb2.GetFinancialStatementsRequest(symbol="2222", period_type=QUARTERLY),
+        metadata=analyst).statements
+    reported = [e for e in calendar.events if e.HasField("eps_actual")]
+    expected = [e for e in calendar.events if not e.HasField("eps_actual")]
+    assert [(e.fiscal_year, e.quarter) for e in reported] == [
+        (q.fiscal_year, q.quarter) for q in quarters]
+    assert [d(e.eps_actual) for e in reported] == [d(q.income_statement.eps) for q in quarters]
+    for event in reported:
+        assert d(event.surprise) == d(event.eps_actual) - d(event.eps_estimate)
+        assert d(event.surprise_fraction) == (d(event.surprise) / abs(d(event.eps_estimate))
+                                              ).quantize(Decimal("0.0001"), ROUND_HALF_EVEN)
+    assert [(e.fiscal_year, e.quarter) for e in expected] == [(2025, 4)]
+    as_of = calendar.as_of
+    assert (as_of.year, as_of.month, as_of.day) == (2025, 12, 2)
+    assert (expected[0].report_date.year, expected[0].report_date.month) == (2026, 1)

@@ -236,6 +236,34 @@ class GetEarningsCalendarRequest(_message.Message):
     end_date: _date_pb2.Date
     def __init__(self, symbol: _Optional[str] = ..., start_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., end_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ...) -> None: ...
 
+class EarningsEvent(_message.Message):
+    __slots__ = ("symbol", "fiscal_year", "quarter", "period_end", "report_date", "eps_estimate", "eps_actual", "surprise", "surprise_fraction")
+    SYMBOL_FIELD_NUMBER: _ClassVar[int]
+    FISCAL_YEAR_FIELD_NUMBER: _ClassVar[int]
+    QUARTER_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_END_FIELD_NUMBER: _ClassVar[int]
+    REPORT_DATE_FIELD_NUMBER: _ClassVar[int]
+    EPS_ESTIMATE_FIELD_NUMBER: _ClassVar[int]
+    EPS_ACTUAL_FIELD_NUMBER: _ClassVar[int]
+    SURPRISE_FIELD_NUMBER: _ClassVar[int]
+    SURPRISE_FRACTION_FIELD_NUMBER: _ClassVar[int]
+    symbol: str
+    fiscal_year: int
+    quarter: int
+    period_end: _date_pb2.Date
+    report_date: _date_pb2.Date
+    eps_estimate: _decimal_pb2.Decimal
+    eps_actual: _decimal_pb2.Decimal
+    surprise: _decimal_pb2.Decimal
+    surprise_fraction: _decimal_pb2.Decimal
+    def __init__(self, symbol: _Optional[str] = ..., fiscal_year: _Optional[int] = ..., quarter: _Optional[int] = ..., period_end: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., report_date: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., eps_estimate: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., eps_actual: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., surprise: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ..., surprise_fraction: _Optional[_Union[_decimal_pb2.Decimal, _Mapping]] = ...) -> None: ...
+
 class GetEarningsCalendarResponse(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("events", "as_of", "data_origin")
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    AS_OF_FIELD_NUMBER: _ClassVar[int]
+    DATA_ORIGIN_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[EarningsEvent]
+    as_of: _date_pb2.Date
+    data_origin: _securities_pb2.DataOrigin
+    def __init__(self, events: _Optional[_Iterable[_Union[EarningsEvent, _Mapping]]] = ..., as_of: _Optional[_Union[_date_pb2.Date, _Mapping]] = ..., data_origin: _Optional[_Union[_securities_pb2.DataOrigin, str]] = ...) -> None: ...

@@ -26,7 +26,7 @@ if _version_not_supported:
 
 
 class FundamentalsServiceStub:
-    """Financial statements, ratios and dividends of listed companies.
+    """Financial statements, ratios, dividends and earnings of listed companies.
 
     The reference data has no statements: they are generated per company
     (labelled SYNTHETIC), deterministic, and consistent by construction: every
@@ -65,7 +65,7 @@ class FundamentalsServiceStub:
 
 
 class FundamentalsServiceServicer:
-    """Financial statements, ratios and dividends of listed companies.
+    """Financial statements, ratios, dividends and earnings of listed companies.
 
     The reference data has no statements: they are generated per company
     (labelled SYNTHETIC), deterministic, and consistent by construction: every
@@ -95,7 +95,9 @@ class FundamentalsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetEarningsCalendar(self, request, context):
-        """Not built yet: answers UNIMPLEMENTED.
+        """A company's quarterly results: reported (actual EPS, the estimate, the
+        surprise) and the next expected (the estimate). Estimates are synthetic,
+        like the statements.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -133,7 +135,7 @@ def add_FundamentalsServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class FundamentalsService:
-    """Financial statements, ratios and dividends of listed companies.
+    """Financial statements, ratios, dividends and earnings of listed companies.
 
     The reference data has no statements: they are generated per company
     (labelled SYNTHETIC), deterministic, and consistent by construction: every
