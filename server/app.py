@@ -268,7 +268,8 @@ async def start_application(settings: Settings, backends: Backends, *,
         FundamentalsServicer(securities, quote_book, CorporateActionRepository(database), cache),
         server)
     research_pb2_grpc.add_ResearchServiceServicer_to_server(
-        ResearchServicer(CorporateActionRepository(database), cache), server)
+        ResearchServicer(CorporateActionRepository(database), securities, quote_book, cache),
+        server)
     funds_pb2_grpc.add_FundServiceServicer_to_server(
         FundServicer(FundRepository(database), cache), server)
     backtests_pb2_grpc.add_BacktestServiceServicer_to_server(

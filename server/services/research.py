@@ -1,20 +1,49 @@
-"""ResearchService: corporate actions now; news, ratings, insider transactions and
-announcements answer UNIMPLEMENTED (the generated base) until they are built."""
+"""ResearchService: the real corporate actions, and synthetic (labelled) news, analyst
+ratings and consensus, insider transactions and announcements (server/domain/research)."""
 
-from datetime import date
-from typing import Any, TypeAlias
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeAlias, TypeVar
 
 import grpc
 
-from financehub.v1 import research_pb2, research_pb2_grpc
+from financehub.v1 import research_pb2, research_pb2_grpc, securities_pb2
+from server.domain.calendar import RIYADH
 from server.domain.corporate_actions import CorporateAction, CorporateActionType
-from server.domain.errors import FieldViolation, InvalidArgumentError, ViolationCollector
+from server.domain.errors import (
+    FailedPreconditionError,
+    FieldViolation,
+    InvalidArgumentError,
+    NotFoundError,
+    ViolationCollector,
+)
+from server.domain.research import (
+    analyst_ratings,
+    announcements,
+    consensus,
+    insider_transactions,
+    news_items,
+)
+from server.domain.securities import Security
 from server.domain.symbols import require_symbol
 from server.services.caching import cached_answer
-from server.services.conversions import date_from_message, date_message
-from server.services.pagination import decode_page_token, encode_page_token, page_size_from
+from server.services.conversions import (
+    date_from_message,
+    date_message,
+    decimal_message,
+    timestamp_message,
+)
+from server.services.pagination import (
+    decode_page_token,
+    encode_page_token,
+    id_cursor,
+    page_size_from,
+)
 from server.storage.cache import ResponseCache
 from server.storage.corporate_actions import CorporateActionRepository
+from server.storage.quotes import QuoteBook
+from server.storage.securities import SecurityFilter, SecurityRepository
 
 Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
@@ -47,10 +76,49 @@ def _cursor(after: str) -> tuple[date, int]:
             "page_token", "is not a token this list returned")]) from None
 
 
+RESEARCH_SEED = 2026
+NEWS_PER_DAY = 20
+NEWS_DEFAULT_DAYS = 7
+NEWS_MAX_DAYS = 31
+# Every listed security fits in one page of the securities table.
+MAX_COMPANIES = 5000
+LIST_NEWS = "/financehub.v1.ResearchService/ListNews"
+LIST_ANALYST_RATINGS = "/financehub.v1.ResearchService/ListAnalystRatings"
+GET_CONSENSUS = "/financehub.v1.ResearchService/GetConsensus"
+LIST_INSIDER_TRANSACTIONS = "/financehub.v1.ResearchService/ListInsiderTransactions"
+LIST_ANNOUNCEMENTS = "/financehub.v1.ResearchService/ListAnnouncements"
+SYNTHETIC = securities_pb2.DATA_ORIGIN_SYNTHETIC
+T = TypeVar("T")
+
+
+def _offset_page(items: Sequence[T], request: Any, filters: tuple[str, ...]
+                 ) -> tuple[Sequence[T], str]:
+    """A page of a list computed whole, and the next page's token ('' at the end)."""
+    size = page_size_from(request.page_size)
+    start = id_cursor(decode_page_token(request.page_token, filters)) or 0
+    page = items[start:start + size]
+    following = start + size
+    return page, (encode_page_token(str(following), filters) if following < len(items) else "")
+
+
 class ResearchServicer(research_pb2_grpc.ResearchServiceServicer):
-    def __init__(self, actions: CorporateActionRepository, cache: ResponseCache) -> None:
+    def __init__(self, actions: CorporateActionRepository, securities: SecurityRepository,
+                 quotes: QuoteBook, cache: ResponseCache) -> None:
         self._actions = actions
+        self._securities = securities
+        self._quotes = quotes
         self._cache = cache
+
+    async def _company(self, symbol: str) -> tuple[Security, Decimal, date]:
+        """The security, its latest close and that close's day (today when it has none)."""
+        security = await self._securities.get(symbol)
+        if security is None:
+            raise NotFoundError("ticker", symbol, reason="TICKER_NOT_FOUND")
+        eod = (await self._quotes.end_of_day([symbol])).get(symbol)
+        if eod is None:
+            raise FailedPreconditionError(f"{symbol} has no prices on record",
+                                          reason="NO_PRICES", metadata={"symbol": symbol})
+        return security, Decimal(repr(eod.close)), eod.trading_day
 
     async def ListCorporateActions(self, request: research_pb2.ListCorporateActionsRequest,
                                    context: Context
@@ -92,3 +160,97 @@ class ResearchServicer(research_pb2_grpc.ResearchServiceServicer):
         return await cached_answer(self._cache, LIST_CORPORATE_ACTIONS, normalized,
                                    research_pb2.ListCorporateActionsResponse, load,
                                    tags=[CORPORATE_ACTIONS_TAG])
+
+    async def ListAnalystRatings(self, request: research_pb2.ListAnalystRatingsRequest,
+                                 context: Context) -> research_pb2.ListAnalystRatingsResponse:
+        symbol = require_symbol(request.symbol)
+        _, price, as_of = await self._company(symbol)
+        ratings = analyst_ratings(symbol, price=price, as_of=as_of, seed=RESEARCH_SEED)
+        page, token = _offset_page(ratings, request, (symbol,))
+        return research_pb2.ListAnalystRatingsResponse(
+            ratings=[research_pb2.AnalystRating(
+                broker=r.broker, recommendation=research_pb2.Recommendation.Value(
+                    f"RECOMMENDATION_{r.recommendation.name}"),
+                target_price=decimal_message(r.target_price),
+                rating_date=date_message(r.rating_date)) for r in page],
+            next_page_token=token, data_origin=SYNTHETIC)
+
+    async def GetConsensus(self, request: research_pb2.GetConsensusRequest,
+                           context: Context) -> research_pb2.GetConsensusResponse:
+        symbol = require_symbol(request.symbol)
+        _, price, as_of = await self._company(symbol)
+        view = consensus(analyst_ratings(symbol, price=price, as_of=as_of, seed=RESEARCH_SEED),
+                         price)
+        response = research_pb2.GetConsensusResponse(
+            symbol=symbol, buy_count=view.buy_count, hold_count=view.hold_count,
+            sell_count=view.sell_count, price=decimal_message(price), data_origin=SYNTHETIC)
+        for name in ("mean_target", "high_target", "low_target", "upside"):
+            value: Decimal | None = getattr(view, name)
+            if value is not None:
+                getattr(response, name).CopyFrom(decimal_message(value))
+        return response
+
+    async def ListInsiderTransactions(
+            self, request: research_pb2.ListInsiderTransactionsRequest,
+            context: Context) -> research_pb2.ListInsiderTransactionsResponse:
+        symbol = require_symbol(request.symbol)
+        _, price, as_of = await self._company(symbol)
+        trades = insider_transactions(symbol, price=price, as_of=as_of, seed=RESEARCH_SEED)
+        page, token = _offset_page(trades, request, (symbol,))
+        return research_pb2.ListInsiderTransactionsResponse(
+            transactions=[research_pb2.InsiderTransaction(
+                role=research_pb2.InsiderRole.Value(f"INSIDER_ROLE_{t.role.name}"),
+                side=t.side.name, trade_date=date_message(t.trade_date), shares=t.shares,
+                price=decimal_message(t.price), value=decimal_message(t.value))
+                for t in page],
+            next_page_token=token, data_origin=SYNTHETIC)
+
+    async def ListAnnouncements(self, request: research_pb2.ListAnnouncementsRequest,
+                                context: Context) -> research_pb2.ListAnnouncementsResponse:
+        if not request.symbol:
+            raise InvalidArgumentError([FieldViolation(
+                "symbol", "required: market-wide announcements are not available yet")])
+        symbol = require_symbol(request.symbol)
+        security, _, as_of = await self._company(symbol)
+        items = announcements(symbol, security.name_en, as_of=as_of, seed=RESEARCH_SEED)
+        page, token = _offset_page(items, request, (symbol,))
+        return research_pb2.ListAnnouncementsResponse(
+            announcements=[research_pb2.Announcement(
+                symbol=a.symbol, published_on=date_message(a.published_on),
+                category=research_pb2.AnnouncementCategory.Value(
+                    f"ANNOUNCEMENT_CATEGORY_{a.category.name}"), title=a.title)
+                for a in page],
+            next_page_token=token, data_origin=SYNTHETIC)
+
+    async def ListNews(self, request: research_pb2.ListNewsRequest,
+                       context: Context) -> research_pb2.ListNewsResponse:
+        problems = ViolationCollector()
+        start = date_from_message(request.start_date, "start_date", problems)
+        end = date_from_message(request.end_date, "end_date", problems)
+        problems.raise_if_any()
+        end = end or datetime.now(RIYADH).date()
+        start = start or end - timedelta(days=NEWS_DEFAULT_DAYS - 1)
+        if start > end or (end - start).days >= NEWS_MAX_DAYS:
+            raise InvalidArgumentError([FieldViolation(
+                "end_date", f"must be on or after start_date, at most {NEWS_MAX_DAYS} days on")])
+        symbol = require_symbol(request.symbol) if request.symbol else None
+        companies, _ = await self._securities.list_page(
+            SecurityFilter(sector=request.sector or None), after_symbol=None,
+            limit=MAX_COMPANIES)
+        named = [(c.symbol, c.name_en) for c in companies if c.name_en]
+        # Headlines are drawn over every company (so a day's news does not depend on the
+        # filters), then filtered.
+        everyone = [(c.symbol, c.name_en) for c in (await self._securities.list_page(
+            SecurityFilter(), after_symbol=None, limit=MAX_COMPANIES))[0] if c.name_en]
+        wanted = {s for s, _ in named}
+        items = [item for item in news_items(everyone, start=start, end=end,
+                                             seed=RESEARCH_SEED, per_day=NEWS_PER_DAY)
+                 if item.symbol in wanted and (symbol is None or item.symbol == symbol)]
+        filters = (symbol or "", request.sector.lower(), start.isoformat(), end.isoformat())
+        page, token = _offset_page(items, request, filters)
+        return research_pb2.ListNewsResponse(
+            news=[research_pb2.NewsItem(symbol=n.symbol, headline=n.headline,
+                                        published_at=timestamp_message(n.published_at),
+                                        sentiment_label=n.sentiment or "",
+                                        data_origin=SYNTHETIC) for n in page],
+            next_page_token=token)

@@ -24,10 +24,13 @@ _sym_db = _symbol_database.Default()
 
 from financehub.options.v1 import options_pb2 as financehub_dot_options_dot_v1_dot_options__pb2
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from financehub.v1 import securities_pb2 as financehub_dot_v1_dot_securities__pb2
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
+from google.type import decimal_pb2 as google_dot_type_dot_decimal__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x66inancehub/v1/research.proto\x12\rfinancehub.v1\x1a#financehub/options/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x16google/type/date.proto\"\xf2\x02\n\x0f\x43orporateAction\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x36\n\x04type\x18\x02 \x01(\x0e\x32\".financehub.v1.CorporateActionTypeR\x04type\x12\x17\n\x07type_ar\x18\x03 \x01(\tR\x06typeAr\x12>\n\x11\x61nnouncement_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateR\x10\x61nnouncementDate\x12*\n\x07\x65x_date\x18\x05 \x01(\x0b\x32\x11.google.type.DateR\x06\x65xDate\x12\x32\n\x0brecord_date\x18\x06 \x01(\x0b\x32\x11.google.type.DateR\nrecordDate\x12\x34\n\x0cpayment_date\x18\x07 \x01(\x0b\x32\x11.google.type.DateR\x0bpaymentDate\x12 \n\x0b\x64\x65scription\x18\x08 \x01(\tR\x0b\x64\x65scription\"\x8b\x02\n\x1bListCorporateActionsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n\x06symbol\x18\x03 \x01(\tR\x06symbol\x12\x38\n\x05types\x18\x04 \x03(\x0e\x32\".financehub.v1.CorporateActionTypeR\x05types\x12\x30\n\nstart_date\x18\x05 \x01(\x0b\x32\x11.google.type.DateR\tstartDate\x12,\n\x08\x65nd_date\x18\x06 \x01(\x0b\x32\x11.google.type.DateR\x07\x65ndDate\"\x93\x01\n\x1cListCorporateActionsResponse\x12K\n\x11\x63orporate_actions\x18\x01 \x03(\x0b\x32\x1e.financehub.v1.CorporateActionR\x10\x63orporateActions\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdd\x01\n\x0fListNewsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n\x06symbol\x18\x03 \x01(\tR\x06symbol\x12\x16\n\x06sector\x18\x04 \x01(\tR\x06sector\x12\x30\n\nstart_date\x18\x05 \x01(\x0b\x32\x11.google.type.DateR\tstartDate\x12,\n\x08\x65nd_date\x18\x06 \x01(\x0b\x32\x11.google.type.DateR\x07\x65ndDate\":\n\x10ListNewsResponse\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"o\n\x19ListAnalystRatingsRequest\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"D\n\x1aListAnalystRatingsResponse\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"-\n\x13GetConsensusRequest\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\"\x16\n\x14GetConsensusResponse\"t\n\x1eListInsiderTransactionsRequest\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"I\n\x1fListInsiderTransactionsResponse\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"n\n\x18ListAnnouncementsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n\x06symbol\x18\x03 \x01(\tR\x06symbol\"C\n\x19ListAnnouncementsResponse\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\xa4\x02\n\x13\x43orporateActionType\x12%\n!CORPORATE_ACTION_TYPE_UNSPECIFIED\x10\x00\x12\'\n#CORPORATE_ACTION_TYPE_CASH_DIVIDEND\x10\x01\x12&\n\"CORPORATE_ACTION_TYPE_BONUS_SHARES\x10\x02\x12\x1f\n\x1b\x43ORPORATE_ACTION_TYPE_SPLIT\x10\x03\x12&\n\"CORPORATE_ACTION_TYPE_RIGHTS_ISSUE\x10\x04\x12+\n\'CORPORATE_ACTION_TYPE_CAPITAL_REDUCTION\x10\x05\x12\x1f\n\x1b\x43ORPORATE_ACTION_TYPE_OTHER\x10\x06\x32\xd0\x07\n\x0fResearchService\x12s\n\x08ListNews\x12\x1e.financehub.v1.ListNewsRequest\x1a\x1f.financehub.v1.ListNewsResponse\"&\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x02 \x05\x82\xd3\xe4\x93\x02\n\x12\x08/v1/news\x12\xac\x01\n\x12ListAnalystRatings\x12(.financehub.v1.ListAnalystRatingsRequest\x1a).financehub.v1.ListAnalystRatingsResponse\"A\x8a\xb5\x18\x12\n\x0cread:premium\x18\x02 \x03\x82\xd3\xe4\x93\x02%\x12#/v1/tickers/{symbol}/analystRatings\x12\x95\x01\n\x0cGetConsensus\x12\".financehub.v1.GetConsensusRequest\x1a#.financehub.v1.GetConsensusResponse\"<\x8a\xb5\x18\x12\n\x0cread:premium\x18\x02 \x03\x82\xd3\xe4\x93\x02 \x12\x1e/v1/tickers/{symbol}/consensus\x12\xa3\x01\n\x14ListCorporateActions\x12*.financehub.v1.ListCorporateActionsRequest\x1a+.financehub.v1.ListCorporateActionsResponse\"2\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x02 \x03\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/corporateActions\x12\xc0\x01\n\x17ListInsiderTransactions\x12-.financehub.v1.ListInsiderTransactionsRequest\x1a..financehub.v1.ListInsiderTransactionsResponse\"F\x8a\xb5\x18\x12\n\x0cread:premium\x18\x02 \x03\x82\xd3\xe4\x93\x02*\x12(/v1/tickers/{symbol}/insiderTransactions\x12\x97\x01\n\x11ListAnnouncements\x12\'.financehub.v1.ListAnnouncementsRequest\x1a(.financehub.v1.ListAnnouncementsResponse\"/\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x02 \x05\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/announcementsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x66inancehub/v1/research.proto\x12\rfinancehub.v1\x1a#financehub/options/v1/options.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1e\x66inancehub/v1/securities.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x19google/type/decimal.proto\"\xf2\x02\n\x0f\x43orporateAction\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x36\n\x04type\x18\x02 \x01(\x0e\x32\".financehub.v1.CorporateActionTypeR\x04type\x12\x17\n\x07type_ar\x18\x03 \x01(\tR\x06typeAr\x12>\n\x11\x61nnouncement_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateR\x10\x61nnouncementDate\x12*\n\x07\x65x_date\x18\x05 \x01(\x0b\x32\x11.google.type.DateR\x06\x65xDate\x12\x32\n\x0brecord_date\x18\x06 \x01(\x0b\x32\x11.google.type.DateR\nrecordDate\x12\x34\n\x0cpayment_date\x18\x07 \x01(\x0b\x32\x11.google.type.DateR\x0bpaymentDate\x12 \n\x0b\x64\x65scription\x18\x08 \x01(\tR\x0b\x64\x65scription\"\x8b\x02\n\x1bListCorporateActionsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n\x06symbol\x18\x03 \x01(\tR\x06symbol\x12\x38\n\x05types\x18\x04 \x03(\x0e\x32\".financehub.v1.CorporateActionTypeR\x05types\x12\x30\n\nstart_date\x18\x05 \x01(\x0b\x32\x11.google.type.DateR\tstartDate\x12,\n\x08\x65nd_date\x18\x06 \x01(\x0b\x32\x11.google.type.DateR\x07\x65ndDate\"\x93\x01\n\x1cListCorporateActionsResponse\x12K\n\x11\x63orporate_actions\x18\x01 \x03(\x0b\x32\x1e.financehub.v1.CorporateActionR\x10\x63orporateActions\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xe2\x01\n\x08NewsItem\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x1a\n\x08headline\x18\x02 \x01(\tR\x08headline\x12=\n\x0cpublished_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x0bpublishedAt\x12\'\n\x0fsentiment_label\x18\x04 \x01(\tR\x0esentimentLabel\x12:\n\x0b\x64\x61ta_origin\x18\x05 \x01(\x0e\x32\x19.financehub.v1.DataOriginR\ndataOrigin\"\xdd\x01\n\x0fListNewsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n\x06symbol\x18\x03 \x01(\tR\x06symbol\x12\x16\n\x06sector\x18\x04 \x01(\tR\x06sector\x12\x30\n\nstart_date\x18\x05 \x01(\x0b\x32\x11.google.type.DateR\tstartDate\x12,\n\x08\x65nd_date\x18\x06 \x01(\x0b\x32\x11.google.type.DateR\x07\x65ndDate\"g\n\x10ListNewsResponse\x12+\n\x04news\x18\x01 \x03(\x0b\x32\x17.financehub.v1.NewsItemR\x04news\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xdb\x01\n\rAnalystRating\x12\x16\n\x06\x62roker\x18\x01 \x01(\tR\x06\x62roker\x12\x45\n\x0erecommendation\x18\x02 \x01(\x0e\x32\x1d.financehub.v1.RecommendationR\x0erecommendation\x12\x37\n\x0ctarget_price\x18\x03 \x01(\x0b\x32\x14.google.type.DecimalR\x0btargetPrice\x12\x32\n\x0brating_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateR\nratingDate\"o\n\x19ListAnalystRatingsRequest\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\xb8\x01\n\x1aListAnalystRatingsResponse\x12\x36\n\x07ratings\x18\x01 \x03(\x0b\x32\x1c.financehub.v1.AnalystRatingR\x07ratings\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12:\n\x0b\x64\x61ta_origin\x18\x03 \x01(\x0e\x32\x19.financehub.v1.DataOriginR\ndataOrigin\"-\n\x13GetConsensusRequest\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\"\xc2\x03\n\x14GetConsensusResponse\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x1b\n\tbuy_count\x18\x02 \x01(\x05R\x08\x62uyCount\x12\x1d\n\nhold_count\x18\x03 \x01(\x05R\tholdCount\x12\x1d\n\nsell_count\x18\x04 \x01(\x05R\tsellCount\x12\x35\n\x0bmean_target\x18\x05 \x01(\x0b\x32\x14.google.type.DecimalR\nmeanTarget\x12\x35\n\x0bhigh_target\x18\x06 \x01(\x0b\x32\x14.google.type.DecimalR\nhighTarget\x12\x33\n\nlow_target\x18\x07 \x01(\x0b\x32\x14.google.type.DecimalR\tlowTarget\x12,\n\x06upside\x18\x08 \x01(\x0b\x32\x14.google.type.DecimalR\x06upside\x12*\n\x05price\x18\t \x01(\x0b\x32\x14.google.type.DecimalR\x05price\x12:\n\x0b\x64\x61ta_origin\x18\n \x01(\x0e\x32\x19.financehub.v1.DataOriginR\ndataOrigin\"\xfa\x01\n\x12InsiderTransaction\x12.\n\x04role\x18\x01 \x01(\x0e\x32\x1a.financehub.v1.InsiderRoleR\x04role\x12\x12\n\x04side\x18\x02 \x01(\tR\x04side\x12\x30\n\ntrade_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateR\ttradeDate\x12\x16\n\x06shares\x18\x04 \x01(\x03R\x06shares\x12*\n\x05price\x18\x05 \x01(\x0b\x32\x14.google.type.DecimalR\x05price\x12*\n\x05value\x18\x06 \x01(\x0b\x32\x14.google.type.DecimalR\x05value\"t\n\x1eListInsiderTransactionsRequest\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x1b\n\tpage_size\x18\x02 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x03 \x01(\tR\tpageToken\"\xcc\x01\n\x1fListInsiderTransactionsResponse\x12\x45\n\x0ctransactions\x18\x01 \x03(\x0b\x32!.financehub.v1.InsiderTransactionR\x0ctransactions\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12:\n\x0b\x64\x61ta_origin\x18\x03 \x01(\x0e\x32\x19.financehub.v1.DataOriginR\ndataOrigin\"\xb3\x01\n\x0c\x41nnouncement\x12\x16\n\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x34\n\x0cpublished_on\x18\x02 \x01(\x0b\x32\x11.google.type.DateR\x0bpublishedOn\x12?\n\x08\x63\x61tegory\x18\x03 \x01(\x0e\x32#.financehub.v1.AnnouncementCategoryR\x08\x63\x61tegory\x12\x14\n\x05title\x18\x04 \x01(\tR\x05title\"n\n\x18ListAnnouncementsRequest\x12\x1b\n\tpage_size\x18\x01 \x01(\x05R\x08pageSize\x12\x1d\n\npage_token\x18\x02 \x01(\tR\tpageToken\x12\x16\n\x06symbol\x18\x03 \x01(\tR\x06symbol\"\xc2\x01\n\x19ListAnnouncementsResponse\x12\x41\n\rannouncements\x18\x01 \x03(\x0b\x32\x1b.financehub.v1.AnnouncementR\rannouncements\x12&\n\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12:\n\x0b\x64\x61ta_origin\x18\x03 \x01(\x0e\x32\x19.financehub.v1.DataOriginR\ndataOrigin*\xa4\x02\n\x13\x43orporateActionType\x12%\n!CORPORATE_ACTION_TYPE_UNSPECIFIED\x10\x00\x12\'\n#CORPORATE_ACTION_TYPE_CASH_DIVIDEND\x10\x01\x12&\n\"CORPORATE_ACTION_TYPE_BONUS_SHARES\x10\x02\x12\x1f\n\x1b\x43ORPORATE_ACTION_TYPE_SPLIT\x10\x03\x12&\n\"CORPORATE_ACTION_TYPE_RIGHTS_ISSUE\x10\x04\x12+\n\'CORPORATE_ACTION_TYPE_CAPITAL_REDUCTION\x10\x05\x12\x1f\n\x1b\x43ORPORATE_ACTION_TYPE_OTHER\x10\x06*z\n\x0eRecommendation\x12\x1e\n\x1aRECOMMENDATION_UNSPECIFIED\x10\x00\x12\x16\n\x12RECOMMENDATION_BUY\x10\x01\x12\x17\n\x13RECOMMENDATION_HOLD\x10\x02\x12\x17\n\x13RECOMMENDATION_SELL\x10\x03*\x9a\x01\n\x0bInsiderRole\x12\x1c\n\x18INSIDER_ROLE_UNSPECIFIED\x10\x00\x12\x1d\n\x19INSIDER_ROLE_BOARD_MEMBER\x10\x01\x12\x14\n\x10INSIDER_ROLE_CEO\x10\x02\x12\x14\n\x10INSIDER_ROLE_CFO\x10\x03\x12\"\n\x1eINSIDER_ROLE_MAJOR_SHAREHOLDER\x10\x04*\xc4\x01\n\x14\x41nnouncementCategory\x12%\n!ANNOUNCEMENT_CATEGORY_UNSPECIFIED\x10\x00\x12+\n\'ANNOUNCEMENT_CATEGORY_FINANCIAL_RESULTS\x10\x01\x12.\n*ANNOUNCEMENT_CATEGORY_BOARD_RECOMMENDATION\x10\x02\x12(\n$ANNOUNCEMENT_CATEGORY_AGM_INVITATION\x10\x03\x32\xd0\x07\n\x0fResearchService\x12s\n\x08ListNews\x12\x1e.financehub.v1.ListNewsRequest\x1a\x1f.financehub.v1.ListNewsResponse\"&\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x02 \x05\x82\xd3\xe4\x93\x02\n\x12\x08/v1/news\x12\xac\x01\n\x12ListAnalystRatings\x12(.financehub.v1.ListAnalystRatingsRequest\x1a).financehub.v1.ListAnalystRatingsResponse\"A\x8a\xb5\x18\x12\n\x0cread:premium\x18\x02 \x03\x82\xd3\xe4\x93\x02%\x12#/v1/tickers/{symbol}/analystRatings\x12\x95\x01\n\x0cGetConsensus\x12\".financehub.v1.GetConsensusRequest\x1a#.financehub.v1.GetConsensusResponse\"<\x8a\xb5\x18\x12\n\x0cread:premium\x18\x02 \x03\x82\xd3\xe4\x93\x02 \x12\x1e/v1/tickers/{symbol}/consensus\x12\xa3\x01\n\x14ListCorporateActions\x12*.financehub.v1.ListCorporateActionsRequest\x1a+.financehub.v1.ListCorporateActionsResponse\"2\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x02 \x03\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/corporateActions\x12\xc0\x01\n\x17ListInsiderTransactions\x12-.financehub.v1.ListInsiderTransactionsRequest\x1a..financehub.v1.ListInsiderTransactionsResponse\"F\x8a\xb5\x18\x12\n\x0cread:premium\x18\x02 \x03\x82\xd3\xe4\x93\x02*\x12(/v1/tickers/{symbol}/insiderTransactions\x12\x97\x01\n\x11ListAnnouncements\x12\'.financehub.v1.ListAnnouncementsRequest\x1a(.financehub.v1.ListAnnouncementsResponse\"/\x8a\xb5\x18\x12\n\x0cread:tickers\x18\x02 \x05\x82\xd3\xe4\x93\x02\x13\x12\x11/v1/announcementsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,34 +49,48 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESEARCHSERVICE'].methods_by_name['ListInsiderTransactions']._serialized_options = b'\212\265\030\022\n\014read:premium\030\002 \003\202\323\344\223\002*\022(/v1/tickers/{symbol}/insiderTransactions'
   _globals['_RESEARCHSERVICE'].methods_by_name['ListAnnouncements']._loaded_options = None
   _globals['_RESEARCHSERVICE'].methods_by_name['ListAnnouncements']._serialized_options = b'\212\265\030\022\n\014read:tickers\030\002 \005\202\323\344\223\002\023\022\021/v1/announcements'
-  _globals['_CORPORATEACTIONTYPE']._serialized_start=1844
-  _globals['_CORPORATEACTIONTYPE']._serialized_end=2136
-  _globals['_CORPORATEACTION']._serialized_start=139
-  _globals['_CORPORATEACTION']._serialized_end=509
-  _globals['_LISTCORPORATEACTIONSREQUEST']._serialized_start=512
-  _globals['_LISTCORPORATEACTIONSREQUEST']._serialized_end=779
-  _globals['_LISTCORPORATEACTIONSRESPONSE']._serialized_start=782
-  _globals['_LISTCORPORATEACTIONSRESPONSE']._serialized_end=929
-  _globals['_LISTNEWSREQUEST']._serialized_start=932
-  _globals['_LISTNEWSREQUEST']._serialized_end=1153
-  _globals['_LISTNEWSRESPONSE']._serialized_start=1155
-  _globals['_LISTNEWSRESPONSE']._serialized_end=1213
-  _globals['_LISTANALYSTRATINGSREQUEST']._serialized_start=1215
-  _globals['_LISTANALYSTRATINGSREQUEST']._serialized_end=1326
-  _globals['_LISTANALYSTRATINGSRESPONSE']._serialized_start=1328
-  _globals['_LISTANALYSTRATINGSRESPONSE']._serialized_end=1396
-  _globals['_GETCONSENSUSREQUEST']._serialized_start=1398
-  _globals['_GETCONSENSUSREQUEST']._serialized_end=1443
-  _globals['_GETCONSENSUSRESPONSE']._serialized_start=1445
-  _globals['_GETCONSENSUSRESPONSE']._serialized_end=1467
-  _globals['_LISTINSIDERTRANSACTIONSREQUEST']._serialized_start=1469
-  _globals['_LISTINSIDERTRANSACTIONSREQUEST']._serialized_end=1585
-  _globals['_LISTINSIDERTRANSACTIONSRESPONSE']._serialized_start=1587
-  _globals['_LISTINSIDERTRANSACTIONSRESPONSE']._serialized_end=1660
-  _globals['_LISTANNOUNCEMENTSREQUEST']._serialized_start=1662
-  _globals['_LISTANNOUNCEMENTSREQUEST']._serialized_end=1772
-  _globals['_LISTANNOUNCEMENTSRESPONSE']._serialized_start=1774
-  _globals['_LISTANNOUNCEMENTSRESPONSE']._serialized_end=1841
-  _globals['_RESEARCHSERVICE']._serialized_start=2139
-  _globals['_RESEARCHSERVICE']._serialized_end=3115
+  _globals['_CORPORATEACTIONTYPE']._serialized_start=3673
+  _globals['_CORPORATEACTIONTYPE']._serialized_end=3965
+  _globals['_RECOMMENDATION']._serialized_start=3967
+  _globals['_RECOMMENDATION']._serialized_end=4089
+  _globals['_INSIDERROLE']._serialized_start=4092
+  _globals['_INSIDERROLE']._serialized_end=4246
+  _globals['_ANNOUNCEMENTCATEGORY']._serialized_start=4249
+  _globals['_ANNOUNCEMENTCATEGORY']._serialized_end=4445
+  _globals['_CORPORATEACTION']._serialized_start=231
+  _globals['_CORPORATEACTION']._serialized_end=601
+  _globals['_LISTCORPORATEACTIONSREQUEST']._serialized_start=604
+  _globals['_LISTCORPORATEACTIONSREQUEST']._serialized_end=871
+  _globals['_LISTCORPORATEACTIONSRESPONSE']._serialized_start=874
+  _globals['_LISTCORPORATEACTIONSRESPONSE']._serialized_end=1021
+  _globals['_NEWSITEM']._serialized_start=1024
+  _globals['_NEWSITEM']._serialized_end=1250
+  _globals['_LISTNEWSREQUEST']._serialized_start=1253
+  _globals['_LISTNEWSREQUEST']._serialized_end=1474
+  _globals['_LISTNEWSRESPONSE']._serialized_start=1476
+  _globals['_LISTNEWSRESPONSE']._serialized_end=1579
+  _globals['_ANALYSTRATING']._serialized_start=1582
+  _globals['_ANALYSTRATING']._serialized_end=1801
+  _globals['_LISTANALYSTRATINGSREQUEST']._serialized_start=1803
+  _globals['_LISTANALYSTRATINGSREQUEST']._serialized_end=1914
+  _globals['_LISTANALYSTRATINGSRESPONSE']._serialized_start=1917
+  _globals['_LISTANALYSTRATINGSRESPONSE']._serialized_end=2101
+  _globals['_GETCONSENSUSREQUEST']._serialized_start=2103
+  _globals['_GETCONSENSUSREQUEST']._serialized_end=2148
+  _globals['_GETCONSENSUSRESPONSE']._serialized_start=2151
+  _globals['_GETCONSENSUSRESPONSE']._serialized_end=2601
+  _globals['_INSIDERTRANSACTION']._serialized_start=2604
+  _globals['_INSIDERTRANSACTION']._serialized_end=2854
+  _globals['_LISTINSIDERTRANSACTIONSREQUEST']._serialized_start=2856
+  _globals['_LISTINSIDERTRANSACTIONSREQUEST']._serialized_end=2972
+  _globals['_LISTINSIDERTRANSACTIONSRESPONSE']._serialized_start=2975
+  _globals['_LISTINSIDERTRANSACTIONSRESPONSE']._serialized_end=3179
+  _globals['_ANNOUNCEMENT']._serialized_start=3182
+  _globals['_ANNOUNCEMENT']._serialized_end=3361
+  _globals['_LISTANNOUNCEMENTSREQUEST']._serialized_start=3363
+  _globals['_LISTANNOUNCEMENTSREQUEST']._serialized_end=3473
+  _globals['_LISTANNOUNCEMENTSRESPONSE']._serialized_start=3476
+  _globals['_LISTANNOUNCEMENTSRESPONSE']._serialized_end=3670
+  _globals['_RESEARCHSERVICE']._serialized_start=4448
+  _globals['_RESEARCHSERVICE']._serialized_end=5424
 # @@protoc_insertion_point(module_scope)

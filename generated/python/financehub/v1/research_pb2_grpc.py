@@ -26,8 +26,8 @@ if _version_not_supported:
 
 
 class ResearchServiceStub:
-    """Research: corporate actions (real), news, analyst ratings, insider
-    transactions and announcements.
+    """Research: corporate actions (real), news, analyst ratings and consensus,
+    insider transactions and announcements (synthetic, labelled so).
     """
 
     def __init__(self, channel):
@@ -69,8 +69,8 @@ class ResearchServiceStub:
 
 
 class ResearchServiceServicer:
-    """Research: corporate actions (real), news, analyst ratings, insider
-    transactions and announcements.
+    """Research: corporate actions (real), news, analyst ratings and consensus,
+    insider transactions and announcements (synthetic, labelled so).
     """
 
     def ListNews(self, request, context):
@@ -156,8 +156,8 @@ def add_ResearchServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ResearchService:
-    """Research: corporate actions (real), news, analyst ratings, insider
-    transactions and announcements.
+    """Research: corporate actions (real), news, analyst ratings and consensus,
+    insider transactions and announcements (synthetic, labelled so).
     """
 
     @staticmethod
