@@ -37,6 +37,7 @@ from server.domain.orders import (
     check_cancelable,
     fill_costs,
     fill_price,
+    is_marketable,
     required_cash,
     validate_order,
 )
@@ -370,9 +371,25 @@ class PaperBroker:
     # --- matching ----------------------------------------------------------------------
 
     async def match_open_orders(self) -> int:
-        """One pass over the open orders; answers how many changed."""
+        """One pass over the open orders; answers how many changed.
+
+        Only orders something can happen to are locked and looked at one by one: those
+        past their expiry, and during the session those due to open or marketable at the
+        current prices (read once per symbol). Outside the session a pass costs one query.
+        """
         now = self.clock()
         status = market_status_at(now)
+        in_session = status.session is MarketSession.CONTINUOUS
+        candidates = await self._trading.open_orders(
+            expiring_by=now, active_on=status.trading_day if in_session else None)
+        prices = await self.prices([order.symbol for order in candidates])
+        due = [order.id for order in candidates
+               if (order.expires_at is not None and now >= order.expires_at)
+               or order.status == OrderStatus.ACCEPTED.name
+               or (order.symbol in prices and is_marketable(_spec(order),
+                                                             prices[order.symbol].last))]
+        if not due:
+            return 0
         events: dict[str, list[OrderEvent]] = {}
         async with self._db.transaction() as conn:
             cursor = await conn.execute("SELECT pg_try_advisory_xact_lock(%s)",
@@ -380,7 +397,7 @@ class PaperBroker:
             locked = await cursor.fetchone()
             if not locked or not locked[0]:
                 return 0  # another process is matching
-            for order_id in await self._trading.open_order_ids():
+            for order_id in due:
                 happened = await self._match(conn, order_id, now, status.session,
                                              status.trading_day)
                 if happened is not None:

@@ -30,6 +30,9 @@ from server.storage.quotes import EndOfDay, QuoteBook
 
 log = logging.getLogger(__name__)
 
+# A beat's trades go out in this many slices, evenly over the beat.
+PUBLISH_SLICES = 5
+
 LOCK_KEY = "fh:simulator:lock"
 
 
@@ -71,32 +74,43 @@ class MarketSimulator:
     async def _run(self) -> None:
         market: _SimulatedDay | None = None
         while True:
+            spent = 0.0
             try:
                 if await self._holds_lock():
                     if market is None or market.day != _today():
                         references = await self._load_references()
                         market = _SimulatedDay(references, _today(), self._seed,
                                                await self._quotes.live(list(references)))
-                    quotes = market.beat()
-                    if quotes:
-                        # The beat's trades become visible now: their time is the publish
-                        # time, not when each was computed.
-                        published_at = datetime.now(UTC)
-                        for quote in quotes:
-                            quote.update_time.FromDatetime(published_at)
-                        await self._quotes.store(quotes)
-                        async with self._redis.pipeline(transaction=False) as pipe:
-                            for quote in quotes:
-                                pipe.publish(quote_channel(self._redis),
-                                             quote.SerializeToString())
-                            await pipe.execute()
-                        self.published += len(quotes)
+                    spent = await self._publish_spread(market.beat())
                 else:
                     market = None  # another process drives; start afresh if we take over
             except (RedisError, OSError) as error:
                 log.warning("market simulator paused: Redis unavailable",
                             extra={"error": str(error)})
-            await asyncio.sleep(self._interval_s)
+            await asyncio.sleep(max(0.0, self._interval_s - spent))
+
+    async def _publish_spread(self, quotes: list[quotes_pb2.Quote]) -> float:
+        """Publish a beat's trades in PUBLISH_SLICES slices spread over the beat, as a
+        market trades through the interval rather than all at its start (and so no
+        process receives a whole beat's updates for its streams at once). Each trade's
+        time is when it is published. Answers the seconds spent between slices."""
+        # Contiguous slices keep the beat's order (a later trade never goes out first).
+        size = -(-len(quotes) // PUBLISH_SLICES)  # ceiling division
+        slices = [quotes[i:i + size] for i in range(0, len(quotes), size)] if quotes else []
+        pause = self._interval_s / PUBLISH_SLICES
+        for index, part in enumerate(slices):
+            if index:
+                await asyncio.sleep(pause)
+            published_at = datetime.now(UTC)
+            for quote in part:
+                quote.update_time.FromDatetime(published_at)
+            await self._quotes.store(part)
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for quote in part:
+                    pipe.publish(quote_channel(self._redis), quote.SerializeToString())
+                await pipe.execute()
+            self.published += len(part)
+        return pause * max(0, len(slices) - 1)
 
 
 class _SimulatedDay:

@@ -250,12 +250,19 @@ class TradingRepository:
              "start": start, "end": end, "before": before, "limit": limit})
         return [(row.pop("seq"), _order(row)) for row in rows]
 
-    async def open_order_ids(self) -> list[str]:
-        """Every open order, oldest first: what the matcher looks at."""
+    async def open_orders(self, *, expiring_by: datetime,
+                          active_on: date | None) -> list[OrderRecord]:
+        """The open orders a matching pass must look at, oldest first: those expiring by
+        `expiring_by`, and (during a session) those working on `active_on` or before."""
         rows = await self._db.fetch_all(
-            "SELECT id FROM orders WHERE status IN ('ACCEPTED', 'NEW', 'PARTIALLY_FILLED')"
-            " ORDER BY seq")
-        return [str(row["id"]) for row in rows]
+            sql.SQL("""
+            SELECT {} FROM orders
+            WHERE status IN ('ACCEPTED', 'NEW', 'PARTIALLY_FILLED')
+              AND (expires_at <= %(now)s
+                   OR (%(day)s::date IS NOT NULL AND trading_day <= %(day)s))
+            ORDER BY seq
+            """).format(_ORDER_COLUMNS), {"now": expiring_by, "day": active_on})
+        return [_order(row) for row in rows]
 
     # --- fills and positions -----------------------------------------------------------
 
