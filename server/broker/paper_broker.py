@@ -42,7 +42,7 @@ from server.domain.orders import (
     validate_order,
 )
 from server.domain.securities import Market
-from server.domain.ticks import price_limits
+from server.domain.ticks import price_from_float, price_limits
 from server.domain.trading_account import (
     AccountValues,
     Holding,
@@ -81,7 +81,6 @@ class MarketPrice:
 class AccountView:
     account: AccountRecord
     values: AccountValues
-    unrealized_by_symbol: dict[str, Decimal]
 
 
 @dataclass(frozen=True)
@@ -106,12 +105,6 @@ EventSink = Callable[[str, list[OrderEvent]], Awaitable[None]]
 
 def _event(kind: str, order: OrderRecord, fill: FillRecord | None = None) -> OrderEvent:
     return OrderEvent(kind, replace(order), fill)  # a copy: the record changes on
-
-
-def _price(value: float) -> Decimal:
-    # Quotes and bars are floats on the wire and in the tables (to 4 dp at most); their
-    # shortest repr is the decimal they stand for.
-    return Decimal(repr(value))
 
 
 class PaperBroker:
@@ -140,10 +133,11 @@ class PaperBroker:
             quote = live.get(symbol)
             # A quote of another day carries that day's reference price: not used.
             if quote is not None and quote.previous_close and quote.trading_day == today:
-                prices[symbol] = MarketPrice(_price(quote.price), _price(quote.previous_close),
-                                             eod.market)
+                prices[symbol] = MarketPrice(price_from_float(quote.price),
+                                             price_from_float(quote.previous_close), eod.market)
             else:
-                prices[symbol] = MarketPrice(_price(eod.close), _price(eod.close), eod.market)
+                close = price_from_float(eod.close)
+                prices[symbol] = MarketPrice(close, close, eod.market)
         return prices
 
     async def set_quote(self, symbol: str, price: Decimal) -> None:
@@ -173,9 +167,8 @@ class PaperBroker:
         prices = await self.prices([p.symbol for p in positions])
         holdings = [Holding(p.symbol, p.quantity, p.cost_basis) for p in positions]
         latest = {symbol: price.last for symbol, price in prices.items()}
-        values = account_values(account.cash, account.reserved_cash, holdings, latest)
-        unrealized = {h.symbol: h.quantity * latest[h.symbol] - h.cost_basis for h in holdings}
-        return AccountView(account, values, unrealized)
+        return AccountView(account, account_values(account.cash, account.reserved_cash,
+                                                   holdings, latest))
 
     async def reset(self, user_id: str, starting_cash: Decimal | None) -> AccountView:
         async with self._db.transaction() as conn:
@@ -382,6 +375,8 @@ class PaperBroker:
         in_session = status.session is MarketSession.CONTINUOUS
         candidates = await self._trading.open_orders(
             expiring_by=now, active_on=status.trading_day if in_session else None)
+        if not candidates:
+            return 0
         prices = await self.prices([order.symbol for order in candidates])
         due = [order.id for order in candidates
                if (order.expires_at is not None and now >= order.expires_at)

@@ -57,6 +57,7 @@ from server.domain.indicators import (
     compute_indicator,
     warm_up,
 )
+from server.domain.ticks import price_from_float
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -393,10 +394,6 @@ def _validate_bars(bars: Sequence[DailyBar]) -> None:
                 f"bars[{i}]", "bars must be in strictly increasing date order")])
 
 
-def _price(value: float) -> Decimal:
-    # repr is the shortest decimal that round-trips: the value in the source file.
-    return Decimal(repr(value))
-
 
 def run_backtest(bars: Sequence[DailyBar], strategy: Strategy, config: BacktestConfig, *,
                  progress: ProgressCallback | None = None) -> BacktestResult:
@@ -440,7 +437,7 @@ def _simulate(bars: Sequence[DailyBar], entries: BoolArray, exits: BoolArray,
 
     for t, bar in enumerate(bars):
         if pending is Side.BUY:
-            price = _price(bar.open) * (1 + config.slippage)
+            price = price_from_float(bar.open) * (1 + config.slippage)
             budget = cash
             if config.sizing.kind is SizingKind.FIXED_FRACTION:
                 assert config.sizing.fraction is not None  # validate_config saw to it
@@ -453,7 +450,7 @@ def _simulate(bars: Sequence[DailyBar], entries: BoolArray, exits: BoolArray,
                 quantity = size
         elif pending is Side.SELL:
             assert entry is not None
-            price = _price(bar.open) * (1 - config.slippage)
+            price = price_from_float(bar.open) * (1 - config.slippage)
             exit_fill = fill(bar.day, Side.SELL, price, quantity)
             cash += price * quantity - exit_fill.costs
             trades.append(Trade(entry, exit_fill, (price - entry.price) * quantity
@@ -461,7 +458,7 @@ def _simulate(bars: Sequence[DailyBar], entries: BoolArray, exits: BoolArray,
             quantity, entry = 0, None
         pending = None
 
-        close = _price(bar.close)
+        close = price_from_float(bar.close)
         curve.append(EquityPoint(bar.day, cash + quantity * close))
         if quantity:
             bars_held += 1
@@ -473,6 +470,6 @@ def _simulate(bars: Sequence[DailyBar], entries: BoolArray, exits: BoolArray,
             progress(t + 1, len(bars))
 
     if entry is not None:
-        last_close = _price(bars[-1].close)
+        last_close = price_from_float(bars[-1].close)
         trades.append(Trade(entry, None, (last_close - entry.price) * quantity - entry.costs))
     return trades, curve, bars_held

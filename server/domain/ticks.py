@@ -47,6 +47,12 @@ class PriceLimits:
     upper: Decimal
 
 
+def price_from_float(value: float) -> Decimal:
+    """The decimal a stored float price stands for: its shortest repr, which is the value the
+    source file gave (bars and quotes are floats in the tables and on the quote wire)."""
+    return Decimal(repr(value))
+
+
 def tick_size_for(price: Decimal) -> Decimal:
     if not price.is_finite() or price <= 0:
         raise ValueError(f"price must be a positive finite number, got {price}")

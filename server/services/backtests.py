@@ -58,6 +58,7 @@ from server.services.pagination import (
     decode_page_token,
     encode_page_token,
     encode_time_and_id,
+    page_size_from,
     time_and_id_cursor,
 )
 from server.storage.backtests import BacktestRepository
@@ -299,9 +300,8 @@ class BacktestServicer(backtests_pb2_grpc.BacktestServiceServicer):
 
     async def ListBacktests(self, request: backtests_pb2.ListBacktestsRequest,
                             context: Context) -> backtests_pb2.ListBacktestsResponse:
-        if request.page_size < 0:
-            raise InvalidArgumentError([FieldViolation("page_size", "must not be negative")])
-        size = min(request.page_size or DEFAULT_LIST_SIZE, MAX_LIST_SIZE)
+        size = page_size_from(request.page_size, default=DEFAULT_LIST_SIZE,
+                              maximum=MAX_LIST_SIZE)
         symbol = require_symbol(request.symbol) if request.symbol else None
         filters = (symbol or "",)
         after = time_and_id_cursor(decode_page_token(request.page_token, filters))

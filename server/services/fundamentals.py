@@ -17,6 +17,7 @@ from server.domain.errors import NotFoundError, ViolationCollector
 from server.domain.fundamentals import FinancialStatements, StatementHistory, synthetic_statements
 from server.domain.ratios import Ratios, RatioValue, compute_ratios
 from server.domain.symbols import require_symbol
+from server.domain.ticks import price_from_float
 from server.services.caching import cached_answer
 from server.services.conversions import (
     date_from_message,
@@ -79,11 +80,6 @@ def ratios_message(ratios: Ratios) -> fundamentals_pb2.Ratios:
     return message
 
 
-def _close(eod: EndOfDay) -> Decimal:
-    # Bars are floats in the table; their shortest repr is the price the file gave.
-    return Decimal(repr(eod.close))
-
-
 class FundamentalsServicer(fundamentals_pb2_grpc.FundamentalsServiceServicer):
     def __init__(self, securities: SecurityRepository, quotes: QuoteBook,
                  actions: CorporateActionRepository, cache: ResponseCache) -> None:
@@ -103,7 +99,7 @@ class FundamentalsServicer(fundamentals_pb2_grpc.FundamentalsServiceServicer):
         history = synthetic_statements(
             symbol, sector_hint=f"{security.sector} {security.sector_ar} {security.industry}",
             years=STATEMENT_YEARS, end_year=as_of.year, seed=STATEMENTS_SEED,
-            shares_outstanding=None, price=_close(eod) if eod else None)
+            shares_outstanding=None, price=price_from_float(eod.close) if eod else None)
         return history, eod, as_of
 
     @staticmethod
@@ -143,7 +139,7 @@ class FundamentalsServicer(fundamentals_pb2_grpc.FundamentalsServiceServicer):
         async def load() -> fundamentals_pb2.GetRatiosResponse:
             history, eod, as_of = await self._history(symbol)
             latest = self._published_years(history, as_of)[-1]
-            price = _close(eod) if eod else None
+            price = price_from_float(eod.close) if eod else None
             response = fundamentals_pb2.GetRatiosResponse(
                 symbol=symbol, fiscal_year=latest.period.fiscal_year,
                 ratios=ratios_message(compute_ratios(latest, price)),

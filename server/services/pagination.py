@@ -21,13 +21,14 @@ MAX_PAGE_SIZE = 1000
 MAX_PAGE_TOKEN_LENGTH = 512
 
 
-def page_size_from(requested: int) -> int:
+def page_size_from(requested: int, *, default: int = DEFAULT_PAGE_SIZE,
+                   maximum: int = MAX_PAGE_SIZE) -> int:
     """0 means the default; above the maximum is clamped silently; negative is an error."""
     if requested < 0:
         raise InvalidArgumentError([FieldViolation("page_size", "must not be negative")])
     if requested == 0:
-        return DEFAULT_PAGE_SIZE
-    return min(requested, MAX_PAGE_SIZE)
+        return default
+    return min(requested, maximum)
 
 
 def _fingerprint(filters: tuple[str, ...]) -> str:

@@ -27,6 +27,7 @@ from server.domain.research import (
 )
 from server.domain.securities import Security
 from server.domain.symbols import require_symbol
+from server.domain.ticks import price_from_float
 from server.services.caching import cached_answer
 from server.services.conversions import (
     date_from_message,
@@ -118,7 +119,7 @@ class ResearchServicer(research_pb2_grpc.ResearchServiceServicer):
         if eod is None:
             raise FailedPreconditionError(f"{symbol} has no prices on record",
                                           reason="NO_PRICES", metadata={"symbol": symbol})
-        return security, Decimal(repr(eod.close)), eod.trading_day
+        return security, price_from_float(eod.close), eod.trading_day
 
     async def ListCorporateActions(self, request: research_pb2.ListCorporateActionsRequest,
                                    context: Context

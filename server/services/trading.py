@@ -24,6 +24,7 @@ from server.domain.errors import (
 )
 from server.domain.orders import OrderRequest
 from server.domain.symbols import require_symbol
+from server.domain.trading_account import Holding, value_position
 from server.realtime.order_updates import OrderUpdateFeed
 from server.request_context import current_principal
 from server.services.conversions import (
@@ -35,13 +36,17 @@ from server.services.conversions import (
     require_uuid,
     timestamp_message,
 )
-from server.services.pagination import decode_page_token, encode_page_token, id_cursor
+from server.services.pagination import (
+    decode_page_token,
+    encode_page_token,
+    id_cursor,
+    page_size_from,
+)
 from server.storage.trading import FillRecord, OrderRecord, PositionRecord
 
 Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
 CLIENT_ORDER_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 MAX_STARTING_CASH = Decimal("1000000000")
 # Positions are valued to the halala; percentages to two places (the domain's).
@@ -103,18 +108,16 @@ def account_message(view: AccountView) -> trading_pb2.Account:
 
 
 def position_message(position: PositionRecord, price: MarketPrice) -> trading_pb2.Position:
-    market_value = position.quantity * price.last
-    pnl = market_value - position.cost_basis
+    holding = Holding(position.symbol, position.quantity, position.cost_basis)
+    valued = value_position(holding, price.last)
     return trading_pb2.Position(
         symbol=position.symbol, quantity=position.quantity,
-        average_cost=decimal_message(
-            (position.cost_basis / position.quantity).quantize(Decimal("0.0001"))),
+        average_cost=decimal_message(holding.average_cost),
         cost_basis=decimal_message(position.cost_basis),
-        market_price=decimal_message(price.last.normalize()),
-        market_value=decimal_message(market_value.quantize(HALALA)),
-        unrealized_pnl=decimal_message(pnl.quantize(HALALA)),
-        unrealized_pnl_percent=decimal_message(
-            (pnl / position.cost_basis * 100).quantize(HALALA)))
+        market_price=decimal_message(valued.market_price.normalize()),
+        market_value=decimal_message(valued.market_value.quantize(HALALA)),
+        unrealized_pnl=decimal_message(valued.unrealized_pnl.quantize(HALALA)),
+        unrealized_pnl_percent=decimal_message(valued.unrealized_pnl_percent))
 
 
 def _user_id() -> str:
@@ -122,12 +125,6 @@ def _user_id() -> str:
     if user_id is None:  # execute:trades is granted to signed-in users only
         raise AssertionError("a trading call reached the servicer without a user")
     return user_id
-
-
-def _page_size(requested: int) -> int:
-    if requested < 0:
-        raise InvalidArgumentError([FieldViolation("page_size", "must not be negative")])
-    return min(requested or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
 
 
 class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
@@ -191,7 +188,7 @@ class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
     async def ListOrders(self, request: trading_pb2.ListOrdersRequest,
                          context: Context) -> trading_pb2.ListOrdersResponse:
         problems = ViolationCollector()
-        size = _page_size(request.page_size)
+        size = page_size_from(request.page_size, maximum=MAX_PAGE_SIZE)
         statuses = []
         for index, status in enumerate(request.statuses):
             if enum_value_or_violation(status, dict.fromkeys(
@@ -221,7 +218,7 @@ class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
 
     async def ListFills(self, request: trading_pb2.ListFillsRequest,
                         context: Context) -> trading_pb2.ListFillsResponse:
-        size = _page_size(request.page_size)
+        size = page_size_from(request.page_size, maximum=MAX_PAGE_SIZE)
         symbol = require_symbol(request.symbol) if request.symbol else None
         order_id = require_uuid(request.order_id, "order_id") if request.order_id else None
         filters = (symbol or "", order_id or "")
