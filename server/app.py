@@ -27,7 +27,7 @@ from financehub.v1 import (
     research_pb2_grpc,
     trading_pb2_grpc,
 )
-from server.broker.matcher import OrderMatcher
+from server.broker.matcher import order_matcher
 from server.broker.paper_broker import PaperBroker
 from server.config import Settings
 from server.contract import SERVICE_DESCRIPTORS
@@ -40,10 +40,11 @@ from server.interceptors.error_mapping import ErrorMappingInterceptor
 from server.interceptors.rate_limit import RateLimitInterceptor, RateLimitMeter
 from server.mailer import Mailer, SmtpSettings
 from server.metrics import PoolSampler, serve_metrics
+from server.realtime.background import PeriodicTask
 from server.realtime.fanout import QuoteFanout
 from server.realtime.order_updates import OrderUpdateFeed
 from server.realtime.simulator import MarketSimulator
-from server.realtime.view_refresher import ViewRefresher
+from server.realtime.view_refresher import view_refresher
 from server.security.accounts import AccountService
 from server.security.administration import AdministrationService
 from server.security.authenticator import Authenticator
@@ -106,12 +107,12 @@ class Application:
     fanout: QuoteFanout
     simulator: MarketSimulator | None
     pubsub_redis: Redis
-    refresher: ViewRefresher
+    refresher: PeriodicTask
     near_cache: NearCache
     pool_sampler: PoolSampler
     retention: IntradayRetention
     broker: PaperBroker
-    matcher: OrderMatcher
+    matcher: PeriodicTask
     order_updates: OrderUpdateFeed
     metrics_server: WSGIServer | None
 
@@ -297,12 +298,12 @@ async def start_application(settings: Settings, backends: Backends, *,
     order_updates.start()
     if simulator is not None:
         simulator.start()
-    refresher = ViewRefresher(MarketViewRepository(database), cache, settings.view_refresh_s)
+    refresher = view_refresher(MarketViewRepository(database), cache, settings.view_refresh_s)
     refresher.start()
     retention = IntradayRetention(IntradayBarRepository(database),
                                   settings.intraday_retention_months)
     retention.start()
-    matcher = OrderMatcher(broker, settings.matcher_interval_s)
+    matcher = order_matcher(broker, settings.matcher_interval_s)
     matcher.start()
     for name in ["", *service_names]:
         await health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)

@@ -2,7 +2,8 @@
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 
@@ -27,3 +28,34 @@ class BackgroundLoop:
         with contextlib.suppress(asyncio.CancelledError):
             self._task.result()
         self._task = None
+
+
+class PeriodicTask:
+    """`work()` every `interval_s` seconds, the first run one interval after start (start-up
+    stays quick); a failure of one of `retried` kinds is logged and the next run tries
+    again. An interval of 0 never starts."""
+
+    def __init__(self, name: str, work: Callable[[], Awaitable[object]], interval_s: float, *,
+                 retried: tuple[type[Exception], ...], logger: logging.Logger) -> None:
+        self._name = name
+        self._work = work
+        self._interval_s = interval_s
+        self._retried = retried
+        self._log = logger
+        self._loop = BackgroundLoop(name, self._run)
+
+    def start(self) -> None:
+        if self._interval_s > 0:
+            self._loop.start()
+
+    async def stop(self) -> None:
+        await self._loop.stop()
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            try:
+                await self._work()
+            except self._retried as error:
+                self._log.warning(f"{self._name} failed; will retry",
+                                  extra={"error": str(error)})

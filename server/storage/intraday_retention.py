@@ -1,13 +1,12 @@
 """Upkeep of the intraday partitions on a schedule: next month's partition made before its
 first bar, and months past FINANCEHUB_INTRADAY_RETENTION_MONTHS dropped whole."""
 
-import asyncio
 import logging
 from datetime import UTC, datetime
 
 import psycopg
 
-from server.realtime.background import BackgroundLoop
+from server.realtime.background import PeriodicTask
 from server.storage.bars import IntradayBarRepository
 
 log = logging.getLogger(__name__)
@@ -22,31 +21,24 @@ class IntradayRetention:
                  interval_s: float = PASS_INTERVAL_S) -> None:
         self._bars = bars
         self._keep_months = keep_months
-        self._interval_s = interval_s
-        self._loop = BackgroundLoop("intraday-retention", self._run)
+        # The first pass one interval after start, as the view refresher's: start-up stays
+        # quick, and writers create the partitions they need themselves.
+        self._schedule = PeriodicTask("intraday partition upkeep", self._pass, interval_s,
+                                      retried=(psycopg.Error,), logger=log)
 
     def start(self) -> None:
-        self._loop.start()
+        self._schedule.start()
 
     async def stop(self) -> None:
-        await self._loop.stop()
+        await self._schedule.stop()
 
     async def run_once(self, now: datetime) -> list[str]:
         """One pass; answers the partitions dropped."""
         await self._bars.create_partitions_ahead(now)
         return await self._bars.drop_expired_partitions(now, keep_months=self._keep_months)
 
-    async def _run(self) -> None:
-        # The first pass one interval after start, as the view refresher's: start-up stays
-        # quick, and writers create the partitions they need themselves.
-        while True:
-            await asyncio.sleep(self._interval_s)
-            try:
-                dropped = await self.run_once(datetime.now(UTC))
-            except psycopg.Error as error:
-                log.warning("intraday partition upkeep failed; will retry",
-                            extra={"error": str(error)})
-                continue
-            if dropped:
-                log.info("dropped expired intraday partitions",
-                         extra={"partitions": dropped, "keep_months": self._keep_months})
+    async def _pass(self) -> None:
+        dropped = await self.run_once(datetime.now(UTC))
+        if dropped:
+            log.info("dropped expired intraday partitions",
+                     extra={"partitions": dropped, "keep_months": self._keep_months})
