@@ -73,6 +73,7 @@ generated-fresh:
 
 bench: setup
 	$(PY) -m bench
+	$(PY) -m bench.sentiment
 
 clean:
 	rm -rf $(VENV) $(STAMPS) build node_modules

@@ -16,6 +16,7 @@ from redis.backoff import NoBackoff
 
 from financehub.v1 import (
     admin_pb2_grpc,
+    ai_pb2_grpc,
     auth_pb2_grpc,
     backtests_pb2_grpc,
     charts_pb2_grpc,
@@ -27,6 +28,13 @@ from financehub.v1 import (
     research_pb2_grpc,
     trading_pb2_grpc,
 )
+from server.ai.assistant import Assistant
+from server.ai.llm import LlmClient, LlmSettings
+from server.ai.news_desk import NewsDesk
+from server.ai.quota import TokenQuota
+from server.ai.report_writer import ReportWriter
+from server.ai.sentiment import SentimentAnalyzer, load_sentiment_engine
+from server.ai.tools import PlatformTools
 from server.broker.matcher import order_matcher
 from server.broker.paper_broker import PaperBroker
 from server.config import Settings
@@ -55,6 +63,7 @@ from server.security.revocations import KEY_PREFIX as DENY_LIST_PREFIX
 from server.security.revocations import RevocationList
 from server.security.tokens import TokenService, load_signing_keys
 from server.services.admin import AdminServicer
+from server.services.ai import AIServicer
 from server.services.auth import AuthServicer
 from server.services.backtests import BacktestServicer
 from server.services.charts import ChartServicer
@@ -65,6 +74,7 @@ from server.services.market import MarketServicer
 from server.services.quotes import QuoteServicer
 from server.services.research import ResearchServicer
 from server.services.trading import TradingServicer, order_update_publisher
+from server.storage.ai_usage import TokenUsageRepository
 from server.storage.api_keys import ApiKeyRepository
 from server.storage.audit import AuditRepository
 from server.storage.backends import Backends, ensure_database, resolve_backends
@@ -72,6 +82,7 @@ from server.storage.backtests import BacktestRepository
 from server.storage.bars import DailyBarRepository, IntradayBarRepository
 from server.storage.cache import KEY_PREFIX as CACHE_KEY_PREFIX
 from server.storage.cache import ResponseCache
+from server.storage.conversations import ConversationRepository
 from server.storage.corporate_actions import CorporateActionRepository
 from server.storage.database import Database
 from server.storage.funds import FundRepository
@@ -80,6 +91,7 @@ from server.storage.intraday_retention import IntradayRetention
 from server.storage.market_views import MarketViewRepository
 from server.storage.migrations import apply_migrations
 from server.storage.near_cache import NearCache
+from server.storage.news import NewsRepository
 from server.storage.outbox import OutboxRepository
 from server.storage.quotes import QuoteBook
 from server.storage.securities import SecurityRepository
@@ -115,6 +127,8 @@ class Application:
     matcher: PeriodicTask
     order_updates: OrderUpdateFeed
     metrics_server: WSGIServer | None
+    analyzer: SentimentAnalyzer
+    llm: LlmClient | None
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Drain: report NOT_SERVING, keep serving for the drain delay (so load balancers
@@ -132,6 +146,9 @@ class Application:
             await self.simulator.stop()
         await self.fanout.stop()
         await self.order_updates.stop()
+        await asyncio.to_thread(self.analyzer.close)
+        if self.llm is not None:
+            await self.llm.close()
         await self.near_cache.stop()
         await self.pool_sampler.stop()
         if self.metrics_server is not None:
@@ -254,23 +271,42 @@ async def start_application(settings: Settings, backends: Backends, *,
                  if settings.demo_mode else None)
     indices_pb2_grpc.add_IndexServiceServicer_to_server(
         IndexServicer(IndexRepository(database), cache), server)
-    quotes_pb2_grpc.add_QuoteServiceServicer_to_server(
-        QuoteServicer(quote_book, fanout, heartbeat_interval_s=settings.stream_heartbeat_s),
-        server)
-    market_pb2_grpc.add_MarketServiceServicer_to_server(
-        MarketServicer(securities, MarketViewRepository(database), IndexRepository(database),
-                       cache), server)
-    charts_pb2_grpc.add_ChartServiceServicer_to_server(
-        ChartServicer(securities, DailyBarRepository(database), IntradayBarRepository(database),
-                      cache), server)
+    quotes = QuoteServicer(quote_book, fanout, heartbeat_interval_s=settings.stream_heartbeat_s)
+    quotes_pb2_grpc.add_QuoteServiceServicer_to_server(quotes, server)
+    market = MarketServicer(securities, MarketViewRepository(database), IndexRepository(database),
+                            cache)
+    market_pb2_grpc.add_MarketServiceServicer_to_server(market, server)
+    charts = ChartServicer(securities, DailyBarRepository(database),
+                           IntradayBarRepository(database), cache)
+    charts_pb2_grpc.add_ChartServiceServicer_to_server(charts, server)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(AuthServicer(accounts, tokens), server)
     admin_pb2_grpc.add_AdminServiceServicer_to_server(AdminServicer(administration), server)
-    fundamentals_pb2_grpc.add_FundamentalsServiceServicer_to_server(
-        FundamentalsServicer(securities, quote_book, CorporateActionRepository(database), cache),
-        server)
-    research_pb2_grpc.add_ResearchServiceServicer_to_server(
-        ResearchServicer(CorporateActionRepository(database), securities, quote_book, cache),
-        server)
+    fundamentals = FundamentalsServicer(securities, quote_book, CorporateActionRepository(database),
+                                        cache)
+    fundamentals_pb2_grpc.add_FundamentalsServiceServicer_to_server(fundamentals, server)
+    # Weights load before the port opens: a bad FINBERT_MODEL_PATH stops the start.
+    analyzer = SentimentAnalyzer(await asyncio.to_thread(
+        load_sentiment_engine, settings.finbert_model_path,
+        batch_size=settings.sentiment_batch_size, max_threads=settings.sentiment_threads))
+    news = NewsRepository(database)
+    news_desk = NewsDesk(news, securities, analyzer)
+    research = ResearchServicer(CorporateActionRepository(database), securities, quote_book, cache,
+                                news, news_desk)
+    research_pb2_grpc.add_ResearchServiceServicer_to_server(research, server)
+    tools = PlatformTools(market=market, quotes=quotes, charts=charts,
+                          fundamentals=fundamentals, research=research)
+    quota = TokenQuota(TokenUsageRepository(database), {
+        tier: settings.ai_daily_tokens[tier.value] for tier in RateLimitTier})
+    llm = (LlmClient(LlmSettings(base_url=settings.llm_base_url, api_key=settings.llm_api_key,
+                                 model=settings.llm_model, timeout_s=settings.llm_timeout_s,
+                                 max_retries=settings.llm_max_retries))
+           if settings.llm_model else None)
+    conversations = ConversationRepository(database)
+    ai_pb2_grpc.add_AIServiceServicer_to_server(AIServicer(
+        analyzer=analyzer, news_desk=news_desk, news=news, securities=securities,
+        assistant=Assistant(llm, tools, conversations, quota) if llm else None,
+        conversations=conversations, writer=ReportWriter(tools, llm, quota), quota=quota,
+        cache=cache), server)
     funds_pb2_grpc.add_FundServiceServicer_to_server(
         FundServicer(FundRepository(database), cache), server)
     backtests_pb2_grpc.add_BacktestServiceServicer_to_server(
@@ -311,7 +347,7 @@ async def start_application(settings: Settings, backends: Backends, *,
                                              "tls": settings.tls_cert_file is not None})
     return Application(settings, server, health_servicer, database, redis, cache, accounts, port,
                        fanout, simulator, pubsub_redis, refresher, near_cache, pool_sampler,
-                       retention, broker, matcher, order_updates, metrics_server)
+                       retention, broker, matcher, order_updates, metrics_server, analyzer, llm)
 
 
 async def serve(settings: Settings, *, shared_port: bool = False) -> None:

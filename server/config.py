@@ -110,6 +110,20 @@ def _path(env: Mapping[str, str], name: str) -> Path | None:
     return path
 
 
+def _directory(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw)
+    if not path.is_dir():
+        raise ConfigError(f"{name}={raw!r} is not a directory")
+    return path
+
+
+# LLM tokens per user per Asia/Riyadh day, per rate-limit tier; -1 is unlimited.
+DEFAULT_AI_DAILY_TOKENS = {"guest": 0, "standard": 50_000, "premium": 250_000,
+                           "partner": 100_000, "unlimited": -1}
+
 # Requests per minute (weighted by RPC cost) per rate-limit tier; see server/domain/access.py.
 DEFAULT_RATE_LIMITS = {"guest": 30, "standard": 100, "premium": 600, "partner": 3000,
                        "unlimited": 10_000_000}
@@ -171,6 +185,15 @@ class Settings:
     trading_vat_rate: Decimal
     trading_slippage_rate: Decimal
     matcher_interval_s: float
+    finbert_model_path: Path | None
+    sentiment_batch_size: int
+    sentiment_threads: int
+    llm_model: str | None
+    llm_base_url: str
+    llm_api_key: str = field(repr=False)
+    llm_timeout_s: float
+    llm_max_retries: int
+    ai_daily_tokens: dict[str, int]
     # The variables themselves, for settings read elsewhere (JWT keys); never printed.
     source_env: Mapping[str, str] = field(repr=False)
 
@@ -257,6 +280,23 @@ class Settings:
             trading_slippage_rate=_decimal(env, "FINANCEHUB_TRADING_SLIPPAGE_RATE",
                                            Decimal("0.0005"), below_one=True),
             matcher_interval_s=_int(env, "FINANCEHUB_MATCHER_INTERVAL_MS", 500) / 1000,
+            finbert_model_path=_directory(env, "FINBERT_MODEL_PATH"),
+            sentiment_batch_size=_int(env, "FINANCEHUB_SENTIMENT_BATCH_SIZE", 16, minimum=1,
+                                      maximum=256),
+            sentiment_threads=_int(env, "FINANCEHUB_SENTIMENT_THREADS", 1, minimum=1,
+                                   maximum=64),
+            llm_model=env.get("FINANCEHUB_LLM_MODEL", "").strip() or None,
+            llm_base_url=(env.get("FINANCEHUB_LLM_BASE_URL", "").strip()
+                          or "https://api.openai.com/v1"),
+            # Local OpenAI-compatible servers take any key; the client needs one.
+            llm_api_key=(env.get("FINANCEHUB_LLM_API_KEY") or env.get("OPENAI_API_KEY")
+                         or "unused"),
+            llm_timeout_s=_float(env, "FINANCEHUB_LLM_TIMEOUT_SECONDS", 30.0),
+            llm_max_retries=_int(env, "FINANCEHUB_LLM_MAX_RETRIES", 2, maximum=10),
+            ai_daily_tokens={
+                tier: _int(env, f"FINANCEHUB_AI_DAILY_TOKENS_{tier.upper()}", default,
+                           minimum=-1)
+                for tier, default in DEFAULT_AI_DAILY_TOKENS.items()},
             source_env=dict(env),
         )
 

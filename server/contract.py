@@ -12,6 +12,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 from financehub.options.v1 import options_pb2
 from financehub.v1 import (
     admin_pb2,
+    ai_pb2,
     auth_pb2,
     backtests_pb2,
     charts_pb2,
@@ -37,6 +38,7 @@ SERVICE_DESCRIPTORS: tuple[ServiceDescriptor, ...] = (
     funds_pb2.DESCRIPTOR.services_by_name["FundService"],
     research_pb2.DESCRIPTOR.services_by_name["ResearchService"],
     fundamentals_pb2.DESCRIPTOR.services_by_name["FundamentalsService"],
+    ai_pb2.DESCRIPTOR.services_by_name["AIService"],
 )
 
 

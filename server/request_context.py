@@ -25,6 +25,14 @@ def current_principal() -> Principal:
     return principal_var.get() or guest("")
 
 
+def current_user_id() -> str:
+    """The signed-in caller's user id, for RPCs whose permission only users hold."""
+    user_id = current_principal().user_id
+    if user_id is None:
+        raise AssertionError("a call for signed-in users reached its servicer without a user")
+    return user_id
+
+
 def add_response_header(key: str, value: str) -> None:
     headers = response_headers_var.get()
     if headers is not None:

@@ -80,6 +80,18 @@ class UnimplementedError(DomainError):
     reason = "NOT_IMPLEMENTED"
 
 
+class UnavailableError(DomainError):
+    """A service the answer depends on (the LLM, say) cannot be reached now; retry later."""
+
+    reason = "UNAVAILABLE"
+
+
+class DeadlineExceededError(DomainError):
+    """A service the answer depends on did not answer in time."""
+
+    reason = "DEADLINE_EXCEEDED"
+
+
 class ResourceExhaustedError(DomainError):
     """A limit was reached; the caller may retry after `retry_after_s`.
 

@@ -66,6 +66,9 @@ _ANNUAL_RESULTS_LAG = (45, 85)
 _AGM_INVITATION_LAG = (20, 40)
 
 # Headlines go out between 05:00 and 18:00 UTC (08:00-21:00 Riyadh).
+# The synthetic research is drawn from this seed, so every server tells the same story.
+RESEARCH_SEED = 2026
+NEWS_PER_DAY = 20
 _NEWS_OPENS_UTC = time(5, 0)
 _NEWS_WINDOW = timedelta(hours=13)
 
@@ -305,15 +308,21 @@ def announcements(symbol: str, name_en: str, *, as_of: date,
 
 
 def _headline(rng: random.Random, name: str, day: date) -> str:
+    """A headline in the tone of the exchange's news: good, bad and plain news, drawn
+    with the same odds every day."""
     # The results in the news are those of the last quarter that has ended.
     quarter = (day.month - 1) // 3 or 4
     templates = (
-        f"{name} reports Q{quarter} profit up {rng.randint(2, 60)}%",
-        f"{name} reports Q{quarter} profit down {rng.randint(2, 40)}%",
+        f"{name} Q{quarter} profit gains {rng.randint(2, 60)}% on strong demand",
+        f"{name} posts Q{quarter} loss as margins weaken",
+        f"{name} Q{quarter} net profit declines {rng.randint(2, 40)}% on impairment charges",
         f"{name} signs SAR {rng.randint(5, 900)} million contract",
         f"{name} board recommends cash dividend",
-        f"{name} shares hit {rng.randint(4, 52)}-week high",
+        f"{name} shares hit {rng.randint(4, 52)}-week high after improved guidance",
         f"{name} completes capacity expansion project",
+        f"{name} reports delays at a major project",
+        f"{name} achieves record sales, strengthening its market position",
+        f"{name} to hold general assembly meeting",
     )
     return rng.choice(templates)
 

@@ -21,6 +21,7 @@ from grpc_status import rpc_status
 from server.domain.errors import (
     AbortedError,
     AlreadyExistsError,
+    DeadlineExceededError,
     DomainError,
     FailedPreconditionError,
     InvalidArgumentError,
@@ -28,6 +29,7 @@ from server.domain.errors import (
     PermissionDeniedError,
     ResourceExhaustedError,
     UnauthenticatedError,
+    UnavailableError,
     UnimplementedError,
 )
 from server.interceptors.base import ServerInterceptor
@@ -47,6 +49,8 @@ _CODES: tuple[tuple[type[DomainError], int], ...] = (
     (ResourceExhaustedError, code_pb2.RESOURCE_EXHAUSTED),
     (UnimplementedError, code_pb2.UNIMPLEMENTED),
     (AbortedError, code_pb2.ABORTED),
+    (UnavailableError, code_pb2.UNAVAILABLE),
+    (DeadlineExceededError, code_pb2.DEADLINE_EXCEEDED),
 )
 
 

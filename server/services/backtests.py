@@ -44,7 +44,7 @@ from server.domain.errors import (
     ViolationCollector,
 )
 from server.domain.symbols import require_symbol
-from server.request_context import current_principal
+from server.request_context import current_user_id
 from server.services.charts import indicator_spec_from
 from server.services.conversions import (
     date_from_message,
@@ -284,7 +284,7 @@ class BacktestServicer(backtests_pb2_grpc.BacktestServiceServicer):
         summary.CopyFrom(backtest)
         del summary.trades[:]
         del summary.equity_curve[:]
-        await self._backtests.add(backtest_id=backtest_id, user_id=_user_id(), symbol=symbol,
+        await self._backtests.add(backtest_id=backtest_id, user_id=current_user_id(), symbol=symbol,
                                   created_at=created_at, summary=summary.SerializeToString(),
                                   document=backtest.SerializeToString())
         yield backtests_pb2.RunBacktestResponse(backtest=backtest)
@@ -292,7 +292,8 @@ class BacktestServicer(backtests_pb2_grpc.BacktestServiceServicer):
     async def GetBacktest(self, request: backtests_pb2.GetBacktestRequest,
                           context: Context) -> backtests_pb2.GetBacktestResponse:
         backtest_id = require_uuid(request.backtest_id, "backtest_id")
-        document = await self._backtests.document(user_id=_user_id(), backtest_id=backtest_id)
+        document = await self._backtests.document(user_id=current_user_id(),
+                                                  backtest_id=backtest_id)
         if document is None:
             raise NotFoundError("backtest", backtest_id, reason="BACKTEST_NOT_FOUND")
         return backtests_pb2.GetBacktestResponse(
@@ -305,8 +306,8 @@ class BacktestServicer(backtests_pb2_grpc.BacktestServiceServicer):
         symbol = require_symbol(request.symbol) if request.symbol else None
         filters = (symbol or "",)
         after = time_and_id_cursor(decode_page_token(request.page_token, filters))
-        rows = await self._backtests.summaries(user_id=_user_id(), symbol=symbol, after=after,
-                                               limit=size + 1)
+        rows = await self._backtests.summaries(user_id=current_user_id(), symbol=symbol,
+                                               after=after, limit=size + 1)
         response = backtests_pb2.ListBacktestsResponse(
             backtests=[backtests_pb2.Backtest.FromString(row.payload) for row in rows[:size]])
         if len(rows) > size:
@@ -342,10 +343,5 @@ def _request_field(engine_field: str) -> str:
     return engine_field
 
 
-def _user_id() -> str:
-    user_id = current_principal().user_id
-    if user_id is None:  # run:backtest is granted to signed-in users only
-        raise AssertionError("a backtest call reached the servicer without a user")
-    return user_id
 
 

@@ -10,10 +10,14 @@ import binascii
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from server.domain.errors import FieldViolation, InvalidArgumentError
+
+IdT = TypeVar("IdT")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -68,19 +72,36 @@ def decode_page_token(token: str, filters: tuple[str, ...]) -> PageCursor | None
     return PageCursor(after=payload["a"])
 
 
-def time_and_id_cursor(cursor: PageCursor | None) -> tuple[datetime, str] | None:
-    """Keyset position (created_at, id) from a cursor made by `encode_time_and_id`."""
+def _time_and_id(cursor: PageCursor | None,
+                 parse_id: Callable[[str], IdT]) -> tuple[datetime, IdT] | None:
     if cursor is None:
         return None
     moment, _, identifier = cursor.after.partition("|")
     try:
-        return datetime.fromisoformat(moment), str(uuid.UUID(identifier))
+        return datetime.fromisoformat(moment), parse_id(identifier)
     except ValueError:
         raise InvalidArgumentError(
             [FieldViolation("page_token", "is not a token this list returned")]) from None
 
 
-def encode_time_and_id(moment: datetime, identifier: str) -> str:
+def time_and_id_cursor(cursor: PageCursor | None) -> tuple[datetime, str] | None:
+    """Keyset position (created_at, uuid) from a cursor made by `encode_time_and_id`."""
+    return _time_and_id(cursor, lambda raw: str(uuid.UUID(raw)))
+
+
+def time_and_serial_cursor(cursor: PageCursor | None) -> tuple[datetime, int] | None:
+    """Keyset position (time, bigserial id) from a cursor made by `encode_time_and_id`."""
+    return _time_and_id(cursor, _serial)
+
+
+def _serial(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= MAX_CURSOR_POSITION:
+        raise ValueError(f"{value} is not a serial id")
+    return value
+
+
+def encode_time_and_id(moment: datetime, identifier: str | int) -> str:
     return f"{moment.isoformat()}|{identifier}"
 
 

@@ -9,6 +9,7 @@ from typing import Any, TypeAlias, TypeVar
 import grpc
 
 from financehub.v1 import research_pb2, research_pb2_grpc, securities_pb2
+from server.ai.news_desk import NewsDesk
 from server.domain.calendar import RIYADH
 from server.domain.corporate_actions import CorporateAction, CorporateActionType
 from server.domain.errors import (
@@ -19,11 +20,11 @@ from server.domain.errors import (
     ViolationCollector,
 )
 from server.domain.research import (
+    RESEARCH_SEED,
     analyst_ratings,
     announcements,
     consensus,
     insider_transactions,
-    news_items,
 )
 from server.domain.securities import Security
 from server.domain.symbols import require_symbol
@@ -38,13 +39,16 @@ from server.services.conversions import (
 from server.services.pagination import (
     decode_page_token,
     encode_page_token,
+    encode_time_and_id,
     id_cursor,
     page_size_from,
+    time_and_serial_cursor,
 )
 from server.storage.cache import ResponseCache
 from server.storage.corporate_actions import CorporateActionRepository
+from server.storage.news import NewsFilter, NewsRepository, ScoredNews
 from server.storage.quotes import QuoteBook
-from server.storage.securities import SecurityFilter, SecurityRepository
+from server.storage.securities import SecurityRepository
 
 Context: TypeAlias = grpc.aio.ServicerContext[Any, Any]
 
@@ -77,12 +81,8 @@ def _cursor(after: str) -> tuple[date, int]:
             "page_token", "is not a token this list returned")]) from None
 
 
-RESEARCH_SEED = 2026
-NEWS_PER_DAY = 20
 NEWS_DEFAULT_DAYS = 7
 NEWS_MAX_DAYS = 31
-# Every listed security fits in one page of the securities table.
-MAX_COMPANIES = 5000
 LIST_NEWS = "/financehub.v1.ResearchService/ListNews"
 LIST_ANALYST_RATINGS = "/financehub.v1.ResearchService/ListAnalystRatings"
 GET_CONSENSUS = "/financehub.v1.ResearchService/GetConsensus"
@@ -90,6 +90,15 @@ LIST_INSIDER_TRANSACTIONS = "/financehub.v1.ResearchService/ListInsiderTransacti
 LIST_ANNOUNCEMENTS = "/financehub.v1.ResearchService/ListAnnouncements"
 SYNTHETIC = securities_pb2.DATA_ORIGIN_SYNTHETIC
 T = TypeVar("T")
+
+
+def news_item_message(news: ScoredNews) -> research_pb2.NewsItem:
+    return research_pb2.NewsItem(
+        symbol=news.item.symbol, headline=news.item.headline,
+        published_at=timestamp_message(news.item.published_at),
+        sentiment_label=news.sentiment.label, sentiment_scores=dict(news.sentiment.scores),
+        sentiment_engine=news.engine,
+        data_origin=SYNTHETIC if news.synthetic else securities_pb2.DATA_ORIGIN_REAL)
 
 
 def _offset_page(items: Sequence[T], request: Any, filters: tuple[str, ...]
@@ -104,8 +113,11 @@ def _offset_page(items: Sequence[T], request: Any, filters: tuple[str, ...]
 
 class ResearchServicer(research_pb2_grpc.ResearchServiceServicer):
     def __init__(self, actions: CorporateActionRepository, securities: SecurityRepository,
-                 quotes: QuoteBook, cache: ResponseCache) -> None:
+                 quotes: QuoteBook, cache: ResponseCache, news: NewsRepository,
+                 news_desk: NewsDesk) -> None:
         self._actions = actions
+        self._news = news
+        self._news_desk = news_desk
         self._securities = securities
         self._quotes = quotes
         self._cache = cache
@@ -235,23 +247,15 @@ class ResearchServicer(research_pb2_grpc.ResearchServiceServicer):
             raise InvalidArgumentError([FieldViolation(
                 "end_date", f"must be on or after start_date, at most {NEWS_MAX_DAYS} days on")])
         symbol = require_symbol(request.symbol) if request.symbol else None
-        companies, _ = await self._securities.list_page(
-            SecurityFilter(sector=request.sector or None), after_symbol=None,
-            limit=MAX_COMPANIES)
-        named = [(c.symbol, c.name_en) for c in companies if c.name_en]
-        # Headlines are drawn over every company (so a day's news does not depend on the
-        # filters), then filtered.
-        everyone = [(c.symbol, c.name_en) for c in (await self._securities.list_page(
-            SecurityFilter(), after_symbol=None, limit=MAX_COMPANIES))[0] if c.name_en]
-        wanted = {s for s, _ in named}
-        items = [item for item in news_items(everyone, start=start, end=end,
-                                             seed=RESEARCH_SEED, per_day=NEWS_PER_DAY)
-                 if item.symbol in wanted and (symbol is None or item.symbol == symbol)]
+        size = page_size_from(request.page_size)
         filters = (symbol or "", request.sector.lower(), start.isoformat(), end.isoformat())
-        page, token = _offset_page(items, request, filters)
+        after = time_and_serial_cursor(decode_page_token(request.page_token, filters))
+        await self._news_desk.ensure_stored(start, end)
+        news = await self._news.scored(
+            NewsFilter.for_days(start, end, symbol=symbol, sector=request.sector or None),
+            after=after, limit=size + 1)
+        last = news[size - 1] if len(news) > size else None
         return research_pb2.ListNewsResponse(
-            news=[research_pb2.NewsItem(symbol=n.symbol, headline=n.headline,
-                                        published_at=timestamp_message(n.published_at),
-                                        sentiment_label=n.sentiment or "",
-                                        data_origin=SYNTHETIC) for n in page],
-            next_page_token=token)
+            news=[news_item_message(n) for n in news[:size]],
+            next_page_token=(encode_page_token(encode_time_and_id(
+                last.item.published_at, last.id), filters) if last else ""))

@@ -26,7 +26,7 @@ from server.domain.orders import OrderRequest
 from server.domain.symbols import require_symbol
 from server.domain.trading_account import Holding, value_position
 from server.realtime.order_updates import OrderUpdateFeed
-from server.request_context import current_principal
+from server.request_context import current_user_id
 from server.services.conversions import (
     date_message,
     decimal_from,
@@ -120,11 +120,6 @@ def position_message(position: PositionRecord, price: MarketPrice) -> trading_pb
         unrealized_pnl_percent=decimal_message(valued.unrealized_pnl_percent))
 
 
-def _user_id() -> str:
-    user_id = current_principal().user_id
-    if user_id is None:  # execute:trades is granted to signed-in users only
-        raise AssertionError("a trading call reached the servicer without a user")
-    return user_id
 
 
 class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
@@ -137,7 +132,7 @@ class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
     async def GetAccount(self, request: trading_pb2.GetAccountRequest,
                          context: Context) -> trading_pb2.GetAccountResponse:
         return trading_pb2.GetAccountResponse(
-            account=account_message(await self._broker.account(_user_id())))
+            account=account_message(await self._broker.account(current_user_id())))
 
     async def ResetAccount(self, request: trading_pb2.ResetAccountRequest,
                            context: Context) -> trading_pb2.ResetAccountResponse:
@@ -152,7 +147,7 @@ class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
                 problems.add("starting_cash", f"must be above 0 and at most "
                                               f"{MAX_STARTING_CASH} SAR, in whole halalas")
         problems.raise_if_any()
-        view = await self._broker.reset(_user_id(), starting_cash)
+        view = await self._broker.reset(current_user_id(), starting_cash)
         return trading_pb2.ResetAccountResponse(account=account_message(view))
 
     async def PlaceOrder(self, request: trading_pb2.PlaceOrderRequest,
@@ -163,7 +158,7 @@ class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
         limit_price = (decimal_from(request.limit_price, "limit_price", problems, Decimal(0))
                        if request.limit_price.value else None)
         problems.raise_if_any()
-        placed = await self._broker.place(_user_id(), OrderRequest(
+        placed = await self._broker.place(current_user_id(), OrderRequest(
             symbol=require_symbol(request.symbol), side=request.side, type=request.type,
             time_in_force=request.time_in_force, quantity=request.quantity,
             limit_price=limit_price), request.client_order_id or None)
@@ -171,7 +166,8 @@ class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
 
     async def CancelOrder(self, request: trading_pb2.CancelOrderRequest,
                           context: Context) -> trading_pb2.CancelOrderResponse:
-        order = await self._broker.cancel(_user_id(), require_uuid(request.order_id, "order_id"))
+        order = await self._broker.cancel(current_user_id(),
+                                          require_uuid(request.order_id, "order_id"))
         return trading_pb2.CancelOrderResponse(order=order_message(order))
 
     async def GetOrder(self, request: trading_pb2.GetOrderRequest,
@@ -180,7 +176,7 @@ class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
             raise InvalidArgumentError([FieldViolation(
                 "order_id", "give exactly one of order_id and client_order_id")])
         order = await self._broker.order(
-            _user_id(),
+            current_user_id(),
             order_id=require_uuid(request.order_id, "order_id") if request.order_id else None,
             client_order_id=request.client_order_id or None)
         return trading_pb2.GetOrderResponse(order=order_message(order))
@@ -202,7 +198,7 @@ class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
         symbol = require_symbol(request.symbol) if request.symbol else None
         filters = (",".join(sorted(statuses)), symbol or "", str(start), str(end))
         before = id_cursor(decode_page_token(request.page_token, filters))
-        orders = await self._broker.orders(_user_id(), statuses=statuses, symbol=symbol,
+        orders = await self._broker.orders(current_user_id(), statuses=statuses, symbol=symbol,
                                            start=start, end=end, before=before, limit=size + 1)
         response = trading_pb2.ListOrdersResponse(
             orders=[order_message(order) for _, order in orders[:size]])
@@ -212,7 +208,7 @@ class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
 
     async def ListPositions(self, request: trading_pb2.ListPositionsRequest,
                             context: Context) -> trading_pb2.ListPositionsResponse:
-        positions, prices = await self._broker.positions(_user_id())
+        positions, prices = await self._broker.positions(current_user_id())
         return trading_pb2.ListPositionsResponse(positions=[
             position_message(position, prices[position.symbol]) for position in positions])
 
@@ -223,7 +219,7 @@ class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
         order_id = require_uuid(request.order_id, "order_id") if request.order_id else None
         filters = (symbol or "", order_id or "")
         before = id_cursor(decode_page_token(request.page_token, filters))
-        fills = await self._broker.fills(_user_id(), symbol=symbol, order_id=order_id,
+        fills = await self._broker.fills(current_user_id(), symbol=symbol, order_id=order_id,
                                          before=before, limit=size + 1)
         response = trading_pb2.ListFillsResponse(
             fills=[fill_message(fill) for _, fill in fills[:size]])
@@ -234,7 +230,7 @@ class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
     async def StreamOrderUpdates(self, request: trading_pb2.StreamOrderUpdatesRequest,
                                  context: Context
                                  ) -> AsyncIterator[trading_pb2.StreamOrderUpdatesResponse]:
-        stream = self._feed.subscribe(_user_id())
+        stream = self._feed.subscribe(current_user_id())
         try:
             while True:
                 update = await stream.next_update(self._heartbeat_interval_s)

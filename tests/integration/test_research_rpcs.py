@@ -124,7 +124,9 @@ def test_insiders_announcements_and_news_name_real_companies(research, premium) 
         start_date={"year": 2025, "month": 12, "day": 1},
         end_date={"year": 2025, "month": 12, "day": 3}, page_size=1000)).news
     assert len(news) == 3 * 20
-    assert all(item.sentiment_label == "" for item in news)  # not scored yet
+    # Scored as they were stored (by the lexicon engine: no model is configured here).
+    assert all(item.sentiment_label in {"positive", "negative", "neutral"}
+               and item.sentiment_engine == "lexicon" for item in news)
     aramco = research.ListNews(research_pb2.ListNewsRequest(
         symbol="2222", start_date={"year": 2025, "month": 11, "day": 1},
         end_date={"year": 2025, "month": 11, "day": 30}, page_size=1000)).news

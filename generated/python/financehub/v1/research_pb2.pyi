@@ -112,7 +112,7 @@ class ListCorporateActionsResponse(_message.Message):
     def __init__(self, corporate_actions: _Optional[_Iterable[_Union[CorporateAction, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class NewsItem(_message.Message):
-    __slots__ = ("symbol", "headline", "published_at", "sentiment_label", "data_origin", "sentiment_scores")
+    __slots__ = ("symbol", "headline", "published_at", "sentiment_label", "data_origin", "sentiment_scores", "sentiment_engine")
     class SentimentScoresEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -126,13 +126,15 @@ class NewsItem(_message.Message):
     SENTIMENT_LABEL_FIELD_NUMBER: _ClassVar[int]
     DATA_ORIGIN_FIELD_NUMBER: _ClassVar[int]
     SENTIMENT_SCORES_FIELD_NUMBER: _ClassVar[int]
+    SENTIMENT_ENGINE_FIELD_NUMBER: _ClassVar[int]
     symbol: str
     headline: str
     published_at: _timestamp_pb2.Timestamp
     sentiment_label: str
     data_origin: _securities_pb2.DataOrigin
     sentiment_scores: _containers.ScalarMap[str, float]
-    def __init__(self, symbol: _Optional[str] = ..., headline: _Optional[str] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sentiment_label: _Optional[str] = ..., data_origin: _Optional[_Union[_securities_pb2.DataOrigin, str]] = ..., sentiment_scores: _Optional[_Mapping[str, float]] = ...) -> None: ...
+    sentiment_engine: str
+    def __init__(self, symbol: _Optional[str] = ..., headline: _Optional[str] = ..., published_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., sentiment_label: _Optional[str] = ..., data_origin: _Optional[_Union[_securities_pb2.DataOrigin, str]] = ..., sentiment_scores: _Optional[_Mapping[str, float]] = ..., sentiment_engine: _Optional[str] = ...) -> None: ...
 
 class ListNewsRequest(_message.Message):
     __slots__ = ("page_size", "page_token", "symbol", "sector", "start_date", "end_date")
