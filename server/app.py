@@ -195,6 +195,10 @@ async def start_application(settings: Settings, backends: Backends, *,
                             shared_port: bool = False) -> Application:
     """Build and start everything; `shared_port` when sibling workers bind the same port."""
     tokens = build_token_service(settings)
+    # Weights load before anything opens: a bad FINBERT_MODEL_PATH stops the start cleanly.
+    analyzer = SentimentAnalyzer(await asyncio.to_thread(
+        load_sentiment_engine, settings.finbert_model_path,
+        batch_size=settings.sentiment_batch_size, max_threads=settings.sentiment_threads))
     # First, so that a busy port stops the start before anything is opened. Workers'
     # metrics are summed and served by their supervisor (server/workers.py).
     metrics_server = (serve_metrics(settings.grpc_host, settings.metrics_port)
@@ -284,10 +288,6 @@ async def start_application(settings: Settings, backends: Backends, *,
     fundamentals = FundamentalsServicer(securities, quote_book, CorporateActionRepository(database),
                                         cache)
     fundamentals_pb2_grpc.add_FundamentalsServiceServicer_to_server(fundamentals, server)
-    # Weights load before the port opens: a bad FINBERT_MODEL_PATH stops the start.
-    analyzer = SentimentAnalyzer(await asyncio.to_thread(
-        load_sentiment_engine, settings.finbert_model_path,
-        batch_size=settings.sentiment_batch_size, max_threads=settings.sentiment_threads))
     news = NewsRepository(database)
     news_desk = NewsDesk(news, securities, analyzer)
     research = ResearchServicer(CorporateActionRepository(database), securities, quote_book, cache,

@@ -49,7 +49,6 @@ SENTIMENT_MAX_DAYS = 31
 GET_MARKET_SENTIMENT = "/financehub.v1.AIService/GetMarketSentiment"
 GENERATE_STOCK_REPORT = "/financehub.v1.AIService/GenerateStockReport"
 GET_DAILY_BRIEFING = "/financehub.v1.AIService/GetDailyBriefing"
-NEWS_TAG = "news"
 
 
 def _score_message(sentiment: Sentiment) -> ai_pb2.SentimentScore:
@@ -160,7 +159,7 @@ class AIServicer(ai_pb2_grpc.AIServiceServicer):
                 engine=engine, data_origin=securities_pb2.DATA_ORIGIN_SYNTHETIC)
 
         return await cached_answer(self._cache, GET_MARKET_SENTIMENT, normalized,
-                                   ai_pb2.GetMarketSentimentResponse, load, tags=[NEWS_TAG])
+                                   ai_pb2.GetMarketSentimentResponse, load)
 
     async def Chat(self, request: ai_pb2.ChatRequest,
                    context: Context) -> AsyncIterator[ai_pb2.ChatResponse]:

@@ -19,6 +19,7 @@ from financehub.v1 import (
     research_pb2,
     research_pb2_grpc,
 )
+from server.ai.sentiment import SentimentModelError
 from server.domain.access import Role
 from server.domain.calendar import RIYADH
 from server.domain.reports import DISCLAIMER, REPORT_SECTION_TITLES
@@ -35,6 +36,7 @@ from tests.support.identity import (
 )
 from tests.support.openai_server import OpenAIStubServer
 from tests.support.services import EventLoopThread, RunningServer, start_test_server
+from tests.support.tiny_bert import build_tiny_bert
 
 RECOMMENDATION_WORDS = ("buy", "sell", "hold", "target price")
 
@@ -447,3 +449,49 @@ def test_llm_report_keeps_grounded_sections_and_replaces_invented_figures(
     again = assistant.GenerateStockReport(ai_pb2.GenerateStockReportRequest(symbol="1120"),
                                           metadata=llm_user)
     assert again.markdown == report.markdown and len(llm.chat_requests) == 1
+
+
+def test_llm_briefing_is_written_from_the_market_data_and_counted(
+        assistant, llm, llm_user, redis_client) -> None:
+    redis_client.flushdb()
+    llm.queue_text("## Market overview\nThe market traded.\n\n## Breadth\nMixed.\n\n"
+                   "## Top movers\nSee the table.\n\n## News and sentiment\nQuiet.",
+                   usage=(700, 100))
+    before = assistant.GetUsage(ai_pb2.GetUsageRequest(), metadata=llm_user).tokens_used
+    briefing = assistant.GetDailyBriefing(ai_pb2.GetDailyBriefingRequest(), metadata=llm_user)
+    assert briefing.engine.name == "llm"
+    assert "## Breadth\n\nMixed." in briefing.markdown
+    assert briefing.disclaimer == DISCLAIMER and DISCLAIMER in briefing.markdown
+    assert briefing.usage.total_tokens == 800
+    assert assistant.GetUsage(ai_pb2.GetUsageRequest(),
+                              metadata=llm_user).tokens_used == before + 800
+    prompt = json.dumps(llm.chat_requests[0].messages)
+    assert "MarketService.GetMarketSummary" in prompt
+
+
+# --- with a FinBERT model ----------------------------------------------------------------
+
+
+def test_a_configured_finbert_model_answers_and_says_so(seeded, tmp_path,
+                                                        loop_thread) -> None:
+    model = build_tiny_bert(tmp_path / "finbert", {0: "neutral", 1: "negative", 2: "positive"},
+                            dominant="negative")
+    running = start_test_server(seeded, loop_thread, FINBERT_MODEL_PATH=str(model),
+                                FINANCEHUB_SENTIMENT_BATCH_SIZE="4")
+    try:
+        with grpc.insecure_channel(running.address) as channel:
+            metadata = signed_in(running, channel)
+            response = ai_pb2_grpc.AIServiceStub(channel).AnalyzeSentiment(
+                ai_pb2.AnalyzeSentimentRequest(texts=[f"headline {n}" for n in range(9)]),
+                metadata=metadata)
+        assert response.engine.name == "finbert"
+        assert [r.label for r in response.results] == ["negative"] * 9
+    finally:
+        loop_thread.run(running.app.stop(grace_s=1))
+
+
+def test_a_configured_path_without_a_model_stops_the_start(seeded, tmp_path,
+                                                           loop_thread) -> None:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(SentimentModelError, match="empty"):
+        start_test_server(seeded, loop_thread, FINBERT_MODEL_PATH=str(tmp_path / "empty"))
