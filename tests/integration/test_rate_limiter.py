@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import math
 import socket
 import time
 from typing import Any
@@ -338,11 +339,15 @@ def test_leases_never_let_processes_spend_more_than_the_shared_limit() -> None:
     async def scenario() -> None:
         async with Redis.from_url(REDIS_URL) as one, Redis.from_url(REDIS_URL) as two:
             limiters = [RateLimiter(one), RateLimiter(two)]
+            started = time.monotonic()
             decisions = [await limiters[n % 2].check("partner:o", limit_per_minute=1000)
                          for n in range(1100)]
+            elapsed_s = time.monotonic() - started
         allowed = sum(d.allowed for d in decisions)
-        # Each process may be left holding part of one lease (5 units) when the bucket runs dry.
-        assert 1000 - 2 * 5 <= allowed <= 1000
+        # Each process may be left holding part of one lease (5 units) when the bucket runs
+        # dry; the bucket refills at 1000/min while the calls run (a busy machine is slow).
+        refilled = math.floor(elapsed_s * 1000 / 60)
+        assert 1000 - 2 * 5 <= allowed <= 1000 + refilled
         assert not decisions[-1].allowed
 
     asyncio.run(scenario())
