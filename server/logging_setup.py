@@ -8,7 +8,7 @@ from pythonjsonlogger.json import JsonFormatter
 from server.request_context import current_request_id
 
 
-class _RequestIdFilter(logging.Filter):
+class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id()
         return True
@@ -22,7 +22,7 @@ def configure_logging(level: str = "INFO") -> None:
                        "process": "pid"},
         datefmt="%Y-%m-%dT%H:%M:%S%z",
     ))
-    handler.addFilter(_RequestIdFilter())
+    handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

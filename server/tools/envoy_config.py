@@ -12,9 +12,11 @@ import os
 import string
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from server.config import REPO_ROOT
+from server.contract import SERVICE_DESCRIPTORS, full_method_name
 
 TEMPLATE = REPO_ROOT / "envoy" / "envoy.yaml"
 DEFAULT_DESCRIPTOR = REPO_ROOT / "generated" / "descriptor" / "financehub.binpb"
@@ -34,6 +36,43 @@ def upstream_tls_block(ca_file: Path, server_name: str) -> str:
               trusted_ca: {{ filename: {json.dumps(str(ca_file))} }}"""
 
 
+DOWNSTREAM_TLS_TYPE = ("type.googleapis.com/"
+                       "envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext")
+
+
+def downstream_tls_block(cert_file: Path, key_file: Path) -> str:
+    """Listener settings terminating TLS (HTTP/2 and HTTP/1.1 offered by ALPN)."""
+    return f"""          transport_socket:
+            name: envoy.transport_sockets.tls
+            typed_config:
+              "@type": {DOWNSTREAM_TLS_TYPE}
+              common_tls_context:
+                alpn_protocols: ["h2", "http/1.1"]
+                tls_certificates:
+                  - certificate_chain: {{ filename: {json.dumps(str(cert_file))} }}
+                    private_key: {{ filename: {json.dumps(str(key_file))} }}"""
+
+
+def stream_routes() -> str:
+    """A route without a timeout for every server-streaming RPC of the contract."""
+    paths = [full_method_name(service, method.name) for service in SERVICE_DESCRIPTORS
+             for method in service.methods if method.server_streaming]
+    return "\n".join(
+        f"""                        - match: {{ path: {json.dumps(path)} }}
+                          route:
+                            cluster: financehub_grpc
+                            timeout: 0s
+                            max_stream_duration: {{ grpc_timeout_header_max: 0s }}"""
+        for path in paths)
+
+
+@dataclass(frozen=True)
+class EnvoyLimits:
+    route_timeout_s: int = 60
+    rate_limit_burst: int = 2000
+    rate_limit_per_second: int = 1000
+
+
 def render(
     *,
     http_port: int,
@@ -43,6 +82,9 @@ def render(
     cors_origins: list[str],
     descriptor_path: Path = DEFAULT_DESCRIPTOR,
     upstream_tls: str = "",
+    downstream_tls: str = "",
+    access_log_path: str = "/dev/stdout",
+    limits: EnvoyLimits = EnvoyLimits(),
 ) -> str:
     # A JSON array is valid YAML flow syntax; exact matches only, never a wildcard.
     origins = json.dumps([{"exact": origin} for origin in cors_origins])
@@ -54,7 +96,22 @@ def render(
         DESCRIPTOR_PATH=str(descriptor_path),
         CORS_ORIGINS=origins,
         UPSTREAM_TLS=upstream_tls,
+        DOWNSTREAM_TLS=downstream_tls,
+        ACCESS_LOG_PATH=access_log_path,
+        STREAM_ROUTES=stream_routes(),
+        ROUTE_TIMEOUT=f"{limits.route_timeout_s}s",
+        RATE_LIMIT_BURST=limits.rate_limit_burst,
+        RATE_LIMIT_PER_SECOND=limits.rate_limit_per_second,
     )
+
+
+def _positive(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name}={raw!r} must be a positive integer")
+    return int(raw)
 
 
 def render_from_env(env: Mapping[str, str], **overrides: int) -> str:
@@ -75,6 +132,15 @@ def render_from_env(env: Mapping[str, str], **overrides: int) -> str:
         cors_origins=[o.strip() for o in origins.split(",") if o.strip()],
         descriptor_path=Path(env.get("FINANCEHUB_DESCRIPTOR_PATH", str(DEFAULT_DESCRIPTOR))),
         upstream_tls=upstream_tls,
+        downstream_tls=downstream_tls_block(Path(env["FINANCEHUB_ENVOY_TLS_CERT_FILE"]),
+                                            Path(env["FINANCEHUB_ENVOY_TLS_KEY_FILE"]))
+        if env.get("FINANCEHUB_ENVOY_TLS_CERT_FILE") else "",
+        access_log_path=env.get("FINANCEHUB_ENVOY_ACCESS_LOG", "/dev/stdout"),
+        limits=EnvoyLimits(
+            route_timeout_s=_positive(env, "FINANCEHUB_ENVOY_ROUTE_TIMEOUT_SECONDS", 60),
+            rate_limit_burst=_positive(env, "FINANCEHUB_ENVOY_RATE_LIMIT_BURST", 2000),
+            rate_limit_per_second=_positive(env, "FINANCEHUB_ENVOY_RATE_LIMIT_PER_SECOND",
+                                            1000)),
     )
 
 

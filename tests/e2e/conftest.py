@@ -1,12 +1,14 @@
 """End-to-end fixtures: the real Envoy binary in front of the session's gRPC server."""
 
 import json
+import ssl
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,8 @@ class RunningEnvoy:
     admin_url: str
     process: subprocess.Popen[bytes]
     config_path: Path
+    # Trusts the certificate of an Envoy that terminates TLS.
+    ssl_context: ssl.SSLContext | None = None
 
     def request(self, path: str, *, method: str = "GET", body: bytes | None = None,
                 headers: Mapping[str, str] | None = None, timeout: float = 10) -> HttpAnswer:
@@ -51,7 +55,8 @@ class RunningEnvoy:
         call = urllib.request.Request(self.base_url + path, data=body, method=method,
                                       headers=dict(headers or {}))
         try:
-            with urllib.request.urlopen(call, timeout=timeout) as response:  # noqa: S310
+            with urllib.request.urlopen(call, timeout=timeout,  # noqa: S310
+                                        context=self.ssl_context) as response:
                 return HttpAnswer(response.status,
                                   {k.lower(): v for k, v in response.headers.items()},
                                   response.read())
@@ -80,21 +85,23 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def envoy(server: RunningServer,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEnvoy]:
-    """Envoy rendered from envoy/envoy.yaml, routing to the session's gRPC server."""
+@contextmanager
+def running_envoy(upstream_port: int, workdir: Path,
+                  env: Mapping[str, str] | None = None) -> Iterator[RunningEnvoy]:
+    """The real Envoy rendered from envoy/envoy.yaml with `env`, in front of `upstream_port`;
+    its access log goes to `workdir/access.log` unless `env` says otherwise."""
     assert ENVOY_BIN.exists(), f"no Envoy binary at {ENVOY_BIN}"
     http_port, admin_port = free_port(), free_port()
     while admin_port == http_port:
         admin_port = free_port()
-    workdir = tmp_path_factory.mktemp("envoy")
     config_path = workdir / "envoy.yaml"
     config_path.write_text(render_from_env(
-        {}, http_port=http_port, admin_port=admin_port, upstream_port=server.app.port,
+        {"FINANCEHUB_ENVOY_ACCESS_LOG": str(workdir / "access.log"), **(env or {})},
+        http_port=http_port, admin_port=admin_port, upstream_port=upstream_port,
     ))
     stderr_path = workdir / "envoy.stderr"
     admin_url = f"http://127.0.0.1:{admin_port}"
+    certificate = (env or {}).get("FINANCEHUB_ENVOY_TLS_CERT_FILE")
     with stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
             [str(ENVOY_BIN), "-c", str(config_path), "--disable-hot-restart",
@@ -111,7 +118,17 @@ def envoy(server: RunningServer,
                 pytest.fail(f"envoy not ready within {READY_TIMEOUT_S} s:\n"
                             f"{stderr_path.read_text(errors='replace')}")
             time.sleep(0.05)
-        yield RunningEnvoy(base_url=f"http://127.0.0.1:{http_port}", admin_url=admin_url,
-                           process=process, config_path=config_path)
+        yield RunningEnvoy(
+            base_url=f"{'https' if certificate else 'http'}://127.0.0.1:{http_port}",
+            admin_url=admin_url, process=process, config_path=config_path,
+            ssl_context=ssl.create_default_context(cafile=certificate) if certificate else None)
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def envoy(server: RunningServer,
+          tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningEnvoy]:
+    """Envoy rendered from envoy/envoy.yaml, routing to the session's gRPC server."""
+    with running_envoy(server.app.port, tmp_path_factory.mktemp("envoy")) as running:
+        yield running
