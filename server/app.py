@@ -10,6 +10,7 @@ from wsgiref.simple_server import WSGIServer
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from opentelemetry.trace import Tracer
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
@@ -45,7 +46,9 @@ from server.interceptors.access_log import AccessLogInterceptor
 from server.interceptors.authentication import AuthenticationInterceptor
 from server.interceptors.authorization import AuthorizationInterceptor
 from server.interceptors.error_mapping import ErrorMappingInterceptor
+from server.interceptors.metrics import MetricsInterceptor
 from server.interceptors.rate_limit import RateLimitInterceptor, RateLimitMeter
+from server.interceptors.tracing import TracingInterceptor
 from server.mailer import Mailer, SmtpSettings
 from server.metrics import PoolSampler, serve_metrics
 from server.realtime.background import PeriodicTask
@@ -55,7 +58,7 @@ from server.realtime.simulator import MarketSimulator
 from server.realtime.view_refresher import view_refresher
 from server.security.accounts import AccountService
 from server.security.administration import AdministrationService
-from server.security.authenticator import Authenticator
+from server.security.authenticator import Authenticator, ProxyNetworks
 from server.security.login_guard import LoginGuard
 from server.security.passwords import PasswordHasher
 from server.security.rate_limiter import RateLimiter
@@ -98,6 +101,7 @@ from server.storage.securities import SecurityRepository
 from server.storage.sessions import SessionRepository
 from server.storage.trading import TradingRepository
 from server.storage.users import UserRepository
+from server.tracing import active_tracer, start_tracing, stop_tracing, tracing_requested
 from server.workers import stop_when_orphaned
 
 log = logging.getLogger(__name__)
@@ -171,10 +175,14 @@ def build_token_service(settings: Settings, *, warn_if_ephemeral: bool = True) -
 
 
 def interceptor_chain(authenticator: Authenticator, meter: RateLimitMeter,
-                      trusted_proxies: frozenset[str]) -> list[grpc.aio.ServerInterceptor]:
-    """The interceptors, outermost first: one concern each, in the order DESIGN.md gives."""
+                      trusted_proxies: ProxyNetworks, *,
+                      tracer: Tracer | None = None) -> list[grpc.aio.ServerInterceptor]:
+    """The interceptors, outermost first: one concern each, in the order DESIGN.md gives.
+    Metrics and tracing sit outside the access checks, so refused calls count too."""
     return [
         AccessLogInterceptor(),
+        MetricsInterceptor(),
+        *([TracingInterceptor(tracer)] if tracer is not None else []),
         AuthenticationInterceptor(authenticator, trusted_proxies, meter),
         AuthorizationInterceptor(meter),
         RateLimitInterceptor(meter),
@@ -252,7 +260,7 @@ async def start_application(settings: Settings, backends: Backends, *,
 
     server = grpc.aio.server(
         interceptors=interceptor_chain(Authenticator(tokens, revocations, api_keys), meter,
-                                       settings.trusted_proxies),
+                                       settings.trusted_proxies, tracer=active_tracer()),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -359,6 +367,9 @@ async def serve(settings: Settings, *, shared_port: bool = False) -> None:
             await asyncio.to_thread(ensure_database, backends.database_url)
             applied = await asyncio.to_thread(apply_migrations, backends.database_url)
             log.info("migrations", extra={"applied": applied})
+        if tracing_requested(settings.source_env):
+            # Before the pools open: their connections must be the instrumented kind.
+            start_tracing(env=settings.source_env)
         app = await start_application(settings, backends, shared_port=shared_port)
         stopping = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -373,4 +384,5 @@ async def serve(settings: Settings, *, shared_port: bool = False) -> None:
         await app.stop()
         log.info("stopped")
     finally:
+        await asyncio.to_thread(stop_tracing)  # exports the spans still pending
         backends.close()

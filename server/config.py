@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +68,18 @@ def _list(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[
     return tuple(item.strip() for item in raw.split(",") if item.strip())
 
 
+def _networks(env: Mapping[str, str], name: str,
+              default: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Addresses or CIDR networks, comma-separated."""
+    networks = []
+    for item in _list(env, name, default):
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {item!r} is not an IP address or network") from None
+    return tuple(networks)
+
+
 def _decimal(env: Mapping[str, str], name: str, default: Decimal, *, above_zero: bool = False,
              below_one: bool = False) -> Decimal:
     raw = env.get(name, "").strip()
@@ -124,6 +137,13 @@ def _directory(env: Mapping[str, str], name: str) -> Path | None:
 DEFAULT_AI_DAILY_TOKENS = {"guest": 0, "standard": 50_000, "premium": 250_000,
                            "partner": 100_000, "unlimited": -1}
 
+
+def default_cors_origins(web_port: int) -> tuple[str, ...]:
+    """The browser origins Envoy allows unless FINANCEHUB_CORS_ORIGINS says otherwise:
+    Envoy's own port and the browser demo `make run` serves on FINANCEHUB_WEB_PORT."""
+    return tuple(f"http://{host}:{port}" for port in (8080, web_port)
+                 for host in ("localhost", "127.0.0.1"))
+
 # Requests per minute (weighted by RPC cost) per rate-limit tier; see server/domain/access.py.
 DEFAULT_RATE_LIMITS = {"guest": 30, "standard": 100, "premium": 600, "partner": 3000,
                        "unlimited": 10_000_000}
@@ -136,6 +156,8 @@ class Settings:
     grpc_port: int
     http_port: int
     envoy_admin_port: int
+    # `make run` serves the browser demo (clients/web/dist) on this port.
+    web_port: int
     database_url: str | None
     read_replica_url: str | None
     redis_url: str | None
@@ -154,7 +176,7 @@ class Settings:
     tls_key_file: Path | None
     rate_limits_per_minute: dict[str, int]
     refresh_token_ttl_s: int
-    trusted_proxies: frozenset[str]
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...]
     jwt_issuer: str
     jwt_audience: str
     argon2_time_cost: int
@@ -212,12 +234,14 @@ class Settings:
         pool_max = _int(env, "FINANCEHUB_DB_POOL_MAX", 10, minimum=1)
         if pool_max < pool_min:
             raise ConfigError("FINANCEHUB_DB_POOL_MAX must not be below FINANCEHUB_DB_POOL_MIN")
+        web_port = _port(env, "FINANCEHUB_WEB_PORT", 8081)
         return cls(
             environment=environment,
             grpc_host=env.get("FINANCEHUB_GRPC_HOST", "0.0.0.0"),
             grpc_port=_port(env, "FINANCEHUB_GRPC_PORT", 50051),
             http_port=_port(env, "FINANCEHUB_HTTP_PORT", 8080),
             envoy_admin_port=_port(env, "FINANCEHUB_ENVOY_ADMIN_PORT", 9901),
+            web_port=web_port,
             database_url=env.get("DATABASE_URL") or None,
             read_replica_url=env.get("READ_REPLICA_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
@@ -230,9 +254,8 @@ class Settings:
             shutdown_grace_s=_float(env, "FINANCEHUB_SHUTDOWN_GRACE_SECONDS", 10.0),
             shutdown_drain_delay_s=_float(env, "FINANCEHUB_SHUTDOWN_DRAIN_DELAY_SECONDS", 0.0),
             auto_migrate=_bool(env, "FINANCEHUB_AUTO_MIGRATE", True),
-            cors_allowed_origins=_list(
-                env, "FINANCEHUB_CORS_ORIGINS", ("http://localhost:8080", "http://127.0.0.1:8080")
-            ),
+            cors_allowed_origins=_list(env, "FINANCEHUB_CORS_ORIGINS",
+                                       default_cors_origins(web_port)),
             log_level=env.get("FINANCEHUB_LOG_LEVEL", "INFO").upper(),
             tls_cert_file=tls_cert,
             tls_key_file=tls_key,
@@ -242,8 +265,7 @@ class Settings:
             },
             refresh_token_ttl_s=_int(env, "FINANCEHUB_REFRESH_TOKEN_TTL_DAYS", 30,
                                      minimum=1) * 86400,
-            trusted_proxies=frozenset(_list(env, "FINANCEHUB_TRUSTED_PROXIES",
-                                            ("127.0.0.1", "::1"))),
+            trusted_proxies=_networks(env, "FINANCEHUB_TRUSTED_PROXIES", ("127.0.0.1", "::1")),
             jwt_issuer=env.get("FINANCEHUB_JWT_ISSUER", "https://financehub.sa"),
             jwt_audience=env.get("FINANCEHUB_JWT_AUDIENCE", "financehub-api"),
             argon2_time_cost=_int(env, "FINANCEHUB_ARGON2_TIME_COST", 3, minimum=1),

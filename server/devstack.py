@@ -6,19 +6,23 @@ Envoy as child processes and prints how to reach them.
 """
 
 import asyncio
+import functools
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from redis.asyncio import Redis
 
-from server.config import Settings, settings_or_exit
+from server.config import REPO_ROOT, Settings, settings_or_exit
 from server.ingest.demo import demo_settings_from
 from server.ingest.loader import seed
 from server.logging_setup import configure_logging
@@ -30,6 +34,45 @@ from server.storage.migrations import apply_migrations
 from server.tools.envoy_config import render_from_env
 
 STARTUP_TIMEOUT_S = 60.0
+# The browser demo, built by `make setup` (clients/web/build.mjs).
+WEB_DIST = REPO_ROOT / "clients" / "web" / "dist"
+
+
+class _StaticFiles(SimpleHTTPRequestHandler):
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map,
+                      ".js": "text/javascript", ".map": "application/json"}
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
+        pass  # quiet: the page's API calls show in Envoy's access log
+
+
+def serve_directory(directory: Path, port: int, host: str = "0.0.0.0") -> ThreadingHTTPServer:  # noqa: S104
+    """Serve `directory`'s files over HTTP on a daemon thread; `port` 0 picks a free one.
+    Stop it with `.shutdown()`."""
+    handler = functools.partial(_StaticFiles, directory=str(directory))
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="web-page", daemon=True).start()
+    return server
+
+
+def _start_web_page(settings: Settings) -> tuple[ThreadingHTTPServer | None, str]:
+    """The browser demo's server and its banner line (a hint instead when it cannot start)."""
+    if not (WEB_DIST / "index.html").is_file():
+        return None, f"  Browser demo   not built ({WEB_DIST} is missing): run `make setup`"
+    try:
+        server = serve_directory(WEB_DIST, settings.web_port)
+    except OSError as error:
+        return None, (f"  Browser demo   not served: port {settings.web_port} ({error.strerror});"
+                      " set FINANCEHUB_WEB_PORT")
+    page = f"http://localhost:{settings.web_port}/"
+    api = f"http://localhost:{settings.http_port}"
+    query = "" if settings.http_port == 8080 else f"?api={api}"
+    return server, f"  Browser demo   {page}{query}   (TypeScript SDK over gRPC-Web)"
 
 
 async def _prepare_data(settings: Settings, backends: Backends) -> str:
@@ -85,7 +128,7 @@ def wait_until_serving(port: int, server: subprocess.Popen[bytes],
     raise RuntimeError(f"the gRPC server did not report SERVING within {timeout_s:.0f} s")
 
 
-def _banner(settings: Settings, backends: Backends) -> str:
+def _banner(settings: Settings, backends: Backends, web_line: str) -> str:
     grpc_addr = f"localhost:{settings.grpc_port}"
     http_addr = f"localhost:{settings.http_port}"
     return "\n".join([
@@ -93,6 +136,7 @@ def _banner(settings: Settings, backends: Backends) -> str:
         "FinanceHub Pro is running.",
         f"  gRPC           {grpc_addr}   (reflection on; health: grpc.health.v1.Health)",
         f"  HTTP (Envoy)   http://{http_addr}   (JSON /v1/... and gRPC-Web)",
+        web_line,
         f"  Postgres       {backends.origin.get('postgres')}",
         f"  Redis          {backends.origin.get('redis')}",
         "",
@@ -123,6 +167,7 @@ def main() -> int:
     configure_logging(settings.log_level)
     backends = resolve_backends(settings)
     children: list[subprocess.Popen[bytes]] = []
+    web_page: ThreadingHTTPServer | None = None
     stop_requested = False
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -138,6 +183,8 @@ def main() -> int:
             "DATABASE_URL": backends.database_url,
             "REDIS_URL": backends.redis_url,
             "FINANCEHUB_AUTO_MIGRATE": "false",
+            # Envoy allows the origins the settings name (by default including the demo's).
+            "FINANCEHUB_CORS_ORIGINS": ",".join(settings.cors_allowed_origins),
             **_development_signing_key(settings),
         }
         children.append(subprocess.Popen([sys.executable, "-m", "server"], env=child_env))
@@ -149,7 +196,8 @@ def main() -> int:
         children.append(subprocess.Popen(
             [envoy, "-c", str(envoy_config), "--log-level", "warn", "--disable-hot-restart"],
         ))
-        print(_banner(settings, backends), flush=True)
+        web_page, web_line = _start_web_page(settings)
+        print(_banner(settings, backends, web_line), flush=True)
         while not stop_requested:
             for name, child in zip(("gRPC server", "Envoy"), children, strict=False):
                 if child.poll() is not None:
@@ -159,6 +207,8 @@ def main() -> int:
             time.sleep(0.5)
         return 0
     finally:
+        if web_page is not None:
+            web_page.shutdown()
         _stop(children, settings.shutdown_grace_s)
         backends.close()
         print("stopped.", flush=True)

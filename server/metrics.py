@@ -1,7 +1,8 @@
 """Prometheus metrics: what the server counts, and the `/metrics` endpoint.
 
 Counters are bumped where things happen (a handful of nanoseconds each);
-pool gauges are sampled every few seconds from psycopg's pool statistics. One
+pool gauges are sampled every few seconds from psycopg's pool statistics.
+RPCs are counted and timed by server/interceptors/metrics.py. One
 process serves its own endpoint. With several workers (server/workers.py) each
 worker records into files under `PROMETHEUS_MULTIPROC_DIR` (prometheus_client's
 multiprocess mode, chosen when the module is imported) and the supervisor
@@ -18,6 +19,7 @@ from prometheus_client import (
     CollectorRegistry,
     Counter,
     Gauge,
+    Histogram,
     multiprocess,
     start_http_server,
 )
@@ -53,6 +55,43 @@ DB_POOL_WAITING = Gauge("financehub_db_pool_requests_waiting",
 DB_POOL_EVENTS = Counter("financehub_db_pool_events",
                          "Pool events: connections lost or returned broken, requests that "
                          "failed to get a connection", ["pool", "event"])
+
+# Seconds, 0.5 ms to 10 s: a cached unary call takes about a millisecond, a backtest
+# tens of milliseconds; a server stream's whole life usually lands in +Inf.
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
+                   2.5, 5.0, 10.0)
+RPCS_HANDLED = Counter("financehub_rpc_handled",
+                       "RPCs finished, by full method name and gRPC status code name "
+                       "(calls refused by the interceptors included)", ["method", "code"])
+RPC_DURATION = Histogram("financehub_rpc_duration_seconds",
+                         "Time from the call reaching the interceptors to its end (a server "
+                         "stream: its whole life), by method and status code",
+                         ["method", "code"], buckets=LATENCY_BUCKETS)
+RPC_STREAMS_OPEN = Gauge("financehub_rpc_streams_open",
+                         "Server streams open now (quote and order-update subscribers, chats, "
+                         "backtest progress), by method", ["method"],
+                         multiprocess_mode="livesum")
+RATE_LIMIT_REFUSALS = Counter("financehub_rate_limit_refusals",
+                              "Calls refused by the rate limiter (RESOURCE_EXHAUSTED), by the "
+                              "caller's tier and method", ["tier", "method"])
+SENTIMENT_INFERENCE = Histogram("financehub_sentiment_inference_seconds",
+                                "Sentiment model time per batch on the inference thread "
+                                "(queueing excluded), by engine and texts in the batch",
+                                ["engine", "batch_size"],
+                                buckets=(*LATENCY_BUCKETS, 30.0))
+# What `batch_size` says: how many texts one inference call scored.
+_BATCH_SIZE_BUCKETS = ((1, "1"), (8, "2-8"), (32, "9-32"))
+
+
+def batch_size_bucket(texts: int) -> str:
+    return next((label for bound, label in _BATCH_SIZE_BUCKETS if texts <= bound), "33+")
+
+
+LLM_REQUESTS = Histogram("financehub_llm_request_seconds",
+                         "Requests to the language model (one completion, or one streamed "
+                         "round of a chat, retries included), by kind and outcome",
+                         ["kind", "outcome"],
+                         buckets=(0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0))
 
 # psycopg_pool statistic -> our event name (counters, reset as they are read).
 _POOL_EVENTS = {"connections_lost": "connection_lost", "returns_bad": "returned_broken",

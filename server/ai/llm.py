@@ -36,13 +36,25 @@ Choices a caller relies on:
   400/404/422, e.g. an unknown model -> `UnavailableError` (LLM_REJECTED_REQUEST); a reply
   that does not follow the protocol -> `UnavailableError` (LLM_BAD_RESPONSE). No message
   carries the API key.
+- Metrics. Each request (a completion, or one streamed round of a chat from its opening
+  to its last chunk, retries included) is timed in `financehub_llm_request_seconds` by kind
+  (`complete`, `stream`) and outcome (`ok`, `cancelled`, or the error's reason in lower case
+  without `LLM_`, e.g. `timeout`, `unavailable`).
 """
 
 import asyncio
 import json
 import math
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import aclosing, asynccontextmanager
+import time
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Sequence,
+)
+from contextlib import aclosing, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -56,6 +68,7 @@ from openai.types.chat import (
 from openai.types.completion_usage import CompletionUsage
 
 from server.domain.errors import DeadlineExceededError, DomainError, UnavailableError
+from server.metrics import LLM_REQUESTS
 
 CHARS_PER_TOKEN = 4
 FINISH_TOOL_ROUND_LIMIT = "tool_round_limit"
@@ -313,19 +326,20 @@ class LlmClient:
     ) -> Completion:
         """One non-streamed answer, without tools."""
         deadline = self._deadline(timeout_s)
-        async with self._mapped_errors(deadline):
-            response = await self._client.chat.completions.create(
-                model=self._settings.model,
-                messages=cast(list[ChatCompletionMessageParam], messages),
-                temperature=self._settings.temperature,
-                # `max_tokens` rather than `max_completion_tokens`: every OpenAI-protocol
-                # server accepts it, the newer name is not understood by all local ones.
-                max_tokens=openai.omit if max_tokens is None else max_tokens,
-                timeout=self._request_timeout(deadline),
-            )
-        if not response.choices:
-            raise UnavailableError("the language model sent an answer without choices",
-                                   reason=REASON_BAD_RESPONSE, metadata=self._metadata())
+        with _timed_request("complete"):
+            async with self._mapped_errors(deadline):
+                response = await self._client.chat.completions.create(
+                    model=self._settings.model,
+                    messages=cast(list[ChatCompletionMessageParam], messages),
+                    temperature=self._settings.temperature,
+                    # `max_tokens` rather than `max_completion_tokens`: every OpenAI-protocol
+                    # server accepts it, the newer name is not understood by all local ones.
+                    max_tokens=openai.omit if max_tokens is None else max_tokens,
+                    timeout=self._request_timeout(deadline),
+                )
+            if not response.choices:
+                raise UnavailableError("the language model sent an answer without choices",
+                                       reason=REASON_BAD_RESPONSE, metadata=self._metadata())
         choice = response.choices[0]
         text = choice.message.content or ""
         usage = _server_usage(response.usage)
@@ -342,35 +356,36 @@ class LlmClient:
         reply: _Round,
     ) -> AsyncGenerator[str, None]:
         """One streamed request: fills `reply` and yields its text as it arrives."""
-        # OpenAI refuses an empty `tools` list, and `tool_choice` without tools.
-        tool_choice: ChatCompletionToolChoiceOptionParam | openai.Omit = openai.omit
-        if tool_params and not may_call_tools:
-            tool_choice = "none"
-        async with self._mapped_errors(deadline):
-            stream = await self._client.chat.completions.create(
-                model=self._settings.model,
-                messages=cast(list[ChatCompletionMessageParam], conversation),
-                tools=cast(list[ChatCompletionToolUnionParam], tool_params) or openai.omit,
-                tool_choice=tool_choice,
-                temperature=self._settings.temperature,
-                stream=True,
-                stream_options={"include_usage": True},
-                timeout=self._request_timeout(deadline),
-            )
-        try:
-            while True:
-                # The deadline guards each wait, never a `yield`: the time our caller takes
-                # with a piece of text must not raise inside its own code.
-                async with self._mapped_errors(deadline):
-                    chunk = await anext(stream, None)
-                if chunk is None:
-                    return
-                text = reply.add(chunk)
-                if text:
-                    yield text
-        finally:
-            # Also on cancellation or an abandoned chat: frees the connection at once.
-            await stream.close()
+        with _timed_request("stream"):
+            # OpenAI refuses an empty `tools` list, and `tool_choice` without tools.
+            tool_choice: ChatCompletionToolChoiceOptionParam | openai.Omit = openai.omit
+            if tool_params and not may_call_tools:
+                tool_choice = "none"
+            async with self._mapped_errors(deadline):
+                stream = await self._client.chat.completions.create(
+                    model=self._settings.model,
+                    messages=cast(list[ChatCompletionMessageParam], conversation),
+                    tools=cast(list[ChatCompletionToolUnionParam], tool_params) or openai.omit,
+                    tool_choice=tool_choice,
+                    temperature=self._settings.temperature,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                    timeout=self._request_timeout(deadline),
+                )
+            try:
+                while True:
+                    # The deadline guards each wait, never a `yield`: the time our caller takes
+                    # with a piece of text must not raise inside its own code.
+                    async with self._mapped_errors(deadline):
+                        chunk = await anext(stream, None)
+                    if chunk is None:
+                        return
+                    text = reply.add(chunk)
+                    if text:
+                        yield text
+            finally:
+                # Also on cancellation or an abandoned chat: frees the connection at once.
+                await stream.close()
 
     def _round_usage(self, conversation: list[dict[str, Any]],
                      tool_params: list[dict[str, Any]], reply: _Round) -> TokenUsage:
@@ -473,6 +488,24 @@ class LlmClient:
 
     def _metadata(self, **extra: str) -> dict[str, str]:
         return {"model": self._settings.model, **extra}
+
+
+@contextmanager
+def _timed_request(kind: str) -> Iterator[None]:
+    """Times one request to the model into `financehub_llm_request_seconds`."""
+    started = time.perf_counter()
+    outcome = "cancelled"  # unless it ends otherwise: the caller went away or stopped reading
+    try:
+        yield
+        outcome = "ok"
+    except DomainError as err:
+        outcome = err.reason.removeprefix("LLM_").lower()
+        raise
+    except Exception:
+        outcome = "error"
+        raise
+    finally:
+        LLM_REQUESTS.labels(kind, outcome).observe(time.perf_counter() - started)
 
 
 def _server_usage(usage: CompletionUsage | None) -> TokenUsage | None:

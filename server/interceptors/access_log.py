@@ -7,17 +7,15 @@ every log line of the call. The access line never includes request or
 response bodies or credentials, only the principal's id.
 """
 
-import asyncio
 import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
 
-from server.interceptors.base import ServerInterceptor
+from server.interceptors.base import ObservingInterceptor, Outcome, status_name
 from server.request_context import (
     current_principal,
     request_id_var,
@@ -38,68 +36,29 @@ def _incoming_request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str | N
     return None
 
 
-def _status_name(context: grpc.aio.ServicerContext[Any, Any], outcome: str) -> str:
-    """`outcome` is "ok", "failed" or "cancelled" (the client went away, or shutdown cut it)."""
-    code = context.code()
-    if isinstance(code, grpc.StatusCode):
-        return code.name
-    return {"ok": "OK", "cancelled": "CANCELLED"}.get(outcome, "UNKNOWN")
-
-
-class AccessLogInterceptor(ServerInterceptor):
-    async def intercept(
-        self,
-        method: Callable[..., Any],
-        request_or_iterator: Any,
-        context: grpc.aio.ServicerContext[Any, Any],
-        method_name: str,
-    ) -> Any:
+class AccessLogInterceptor(ObservingInterceptor[tuple[float, str]]):
+    def call_started(self, context: grpc.aio.ServicerContext[Any, Any],
+                     method_name: str) -> tuple[float, str]:
         # Read once, up front: touching the context of a call the client already
         # cancelled can crash grpcio (grpc/grpc#29927).
         peer = context.peer()
         request_id = _incoming_request_id(context) or uuid.uuid4().hex
         request_id_var.set(request_id)
         response_headers_var.set([(REQUEST_ID_HEADER, request_id)])
-        started = time.perf_counter()
-        try:
-            result = method(request_or_iterator, context)
-            if hasattr(result, "__aiter__"):
-                return self._observe_stream(result, context, method_name, started, peer)
-            response = await result
-            await context.send_initial_metadata(response_headers())
-        except asyncio.CancelledError:
-            self._log(context, method_name, started, peer, outcome="cancelled")
-            raise
-        except BaseException:
-            self._log(context, method_name, started, peer, outcome="failed")
-            raise
-        self._log(context, method_name, started, peer, outcome="ok")
-        return response
+        return time.perf_counter(), peer
 
-    async def _observe_stream(self, stream: AsyncIterator[Any],
-                              context: grpc.aio.ServicerContext[Any, Any],
-                              method_name: str, started: float,
-                              peer: str) -> AsyncIterator[Any]:
-        outcome = "failed"
-        try:
-            await context.send_initial_metadata(response_headers())
-            async for message in stream:
-                yield message
-            outcome = "ok"
-        except (asyncio.CancelledError, GeneratorExit):
-            outcome = "cancelled"
-            raise
-        finally:
-            self._log(context, method_name, started, peer, outcome=outcome)
+    async def responding(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+        await context.send_initial_metadata(response_headers())
 
-    @staticmethod
-    def _log(context: grpc.aio.ServicerContext[Any, Any], method_name: str, started: float,
-             peer: str, *, outcome: str) -> None:
+    def call_ended(self, observation: tuple[float, str],
+                   context: grpc.aio.ServicerContext[Any, Any], method_name: str,
+                   outcome: Outcome, *, streamed: bool) -> None:
+        started, peer = observation
         log.info(
             "rpc",
             extra={
                 "method": method_name,
-                "status": _status_name(context, outcome),
+                "status": status_name(context, outcome),
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                 "peer": peer,
                 "principal": current_principal().label,

@@ -13,11 +13,11 @@ from server.interceptors.error_mapping import abort_with
 from server.interceptors.policies import is_infrastructure, proceed
 from server.interceptors.rate_limit import RateLimitMeter
 from server.request_context import principal_var
-from server.security.authenticator import Authenticator, client_address
+from server.security.authenticator import Authenticator, ProxyNetworks, client_address
 
 
 class AuthenticationInterceptor(ServerInterceptor):
-    def __init__(self, authenticator: Authenticator, trusted_proxies: frozenset[str],
+    def __init__(self, authenticator: Authenticator, trusted_proxies: ProxyNetworks,
                  meter: RateLimitMeter) -> None:
         super().__init__()
         self._authenticator = authenticator

@@ -5,7 +5,7 @@ has a ceiling no client reaches. `x-ratelimit-limit`, `-remaining` and
 `-reset` (seconds until the budget is full again) go back on every response;
 calls refused earlier for their credentials or permissions are charged too
 (through the same meter), so hammering with bad tokens spends a budget like
-any other call.
+any other call. Refusals are counted in `financehub_rate_limit_refusals_total`.
 """
 
 import math
@@ -20,6 +20,7 @@ from server.domain.errors import ResourceExhaustedError
 from server.interceptors.base import ServerInterceptor
 from server.interceptors.error_mapping import abort_with
 from server.interceptors.policies import is_infrastructure, proceed
+from server.metrics import RATE_LIMIT_REFUSALS
 from server.request_context import add_response_header, current_principal
 from server.security.rate_limiter import RateLimitDecision, RateLimiter
 
@@ -62,6 +63,7 @@ class RateLimitInterceptor(ServerInterceptor):
             limit = self._meter.limit_for(principal)
             decision = await self._meter.charge(principal, policy.rate_limit_cost)
             if not decision.allowed:
+                RATE_LIMIT_REFUSALS.labels(principal.tier.value, method_name).inc()
                 await abort_with(context, ResourceExhaustedError(
                     f"rate limit of {limit} per minute for tier {principal.tier.value} reached; "
                     f"retry in {decision.retry_after_s:.1f} s",

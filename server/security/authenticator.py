@@ -26,9 +26,21 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+ProxyNetworks = tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+
+
+def _trusted(address: str, trusted_proxies: ProxyNetworks) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in trusted_proxies)
+
+
 def client_address(peer: str, forwarded_for: str | None,
-                   trusted_proxies: frozenset[str]) -> str:
-    """The caller's IP: the gRPC peer, or the address a trusted proxy (Envoy) forwarded."""
+                   trusted_proxies: ProxyNetworks) -> str:
+    """The caller's IP: the gRPC peer, or the address a trusted proxy (Envoy; an address or
+    a network such as a pod CIDR, where proxies come and go) forwarded."""
     kind, _, rest = peer.partition(":")
     if kind == "ipv4":
         address = rest.rsplit(":", 1)[0]
@@ -36,7 +48,7 @@ def client_address(peer: str, forwarded_for: str | None,
         address = rest.rsplit(":", 1)[0].strip("[]")
     else:
         address = peer
-    if forwarded_for and address in trusted_proxies:
+    if forwarded_for and _trusted(address, trusted_proxies):
         candidate = forwarded_for.split(",")[-1].strip()
         try:
             return str(ipaddress.ip_address(candidate))

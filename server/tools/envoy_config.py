@@ -15,12 +15,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from server.config import REPO_ROOT
+from server.config import REPO_ROOT, default_cors_origins
 from server.contract import SERVICE_DESCRIPTORS, full_method_name
 
 TEMPLATE = REPO_ROOT / "envoy" / "envoy.yaml"
 DEFAULT_DESCRIPTOR = REPO_ROOT / "generated" / "descriptor" / "financehub.binpb"
-DEFAULT_CORS_ORIGINS = "http://localhost:8080,http://127.0.0.1:8080"
 
 
 def upstream_tls_block(ca_file: Path, server_name: str) -> str:
@@ -115,7 +114,8 @@ def _positive(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 def render_from_env(env: Mapping[str, str], **overrides: int) -> str:
-    origins = env.get("FINANCEHUB_CORS_ORIGINS", DEFAULT_CORS_ORIGINS)
+    origins = env.get("FINANCEHUB_CORS_ORIGINS") or ",".join(
+        default_cors_origins(int(env.get("FINANCEHUB_WEB_PORT") or 8081)))
     # With TLS on the gRPC port, Envoy verifies the server against FINANCEHUB_UPSTREAM_CA_FILE
     # (default: the server's own certificate, right for a self-signed one).
     cert = env.get("FINANCEHUB_TLS_CERT_FILE")

@@ -25,7 +25,9 @@ def test_defaults_from_an_empty_environment():
     assert settings.db_statement_timeout_ms == 5000
     assert settings.redis_timeout_s == 0.25
     assert settings.shutdown_grace_s == 10.0
-    assert settings.cors_allowed_origins == ("http://localhost:8080", "http://127.0.0.1:8080")
+    assert settings.cors_allowed_origins == ("http://localhost:8080", "http://127.0.0.1:8080",
+                                             "http://localhost:8081", "http://127.0.0.1:8081")
+    assert settings.web_port == 8081
     assert settings.log_level == "INFO"
 
 
@@ -59,6 +61,13 @@ def test_values_are_read_and_converted():
     assert settings.data_dir == Path("/tmp/fh")
     assert settings.database_url is None
     assert settings.redis_url == "redis://localhost:6379/0"
+
+
+def test_the_default_cors_origins_follow_the_web_port():
+    settings = Settings.from_env({"FINANCEHUB_WEB_PORT": "9000"})
+    assert settings.web_port == 9000
+    assert settings.cors_allowed_origins == ("http://localhost:8080", "http://127.0.0.1:8080",
+                                             "http://localhost:9000", "http://127.0.0.1:9000")
 
 
 def test_empty_cors_list_means_no_origins():
