@@ -58,7 +58,8 @@ def _day(message: Any) -> date:
 
 
 def _synthetic(origin: int) -> bool:
-    return origin != securities_pb2.DATA_ORIGIN_REAL
+    real: int = securities_pb2.DATA_ORIGIN_REAL  # the generated modules are untyped to mypy
+    return origin != real
 
 
 def _latest(series: charts_pb2.IndicatorSeries, line: str) -> float | None:

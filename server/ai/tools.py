@@ -9,7 +9,7 @@ show a caller data the caller could not fetch.
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, cast
 
 import grpc
 from google.protobuf.json_format import MessageToDict
@@ -60,7 +60,8 @@ _MOVERS = {name.removeprefix("MOVER_CATEGORY_").lower(): number
 
 
 def _json(message: Message) -> dict[str, Any]:
-    return MessageToDict(message, preserving_proto_field_name=True)
+    # protobuf is untyped; MessageToDict returns the message as a JSON object.
+    return cast(dict[str, Any], MessageToDict(message, preserving_proto_field_name=True))
 
 
 def _choice(arguments: Arguments, name: str, choices: Mapping[str, int], default: str) -> int:
@@ -327,7 +328,8 @@ class PlatformTools:
 
 
 def securities_origin(origin: int) -> str:
-    return securities_pb2.DataOrigin.Name(origin).removeprefix("DATA_ORIGIN_").lower()
+    name: str = securities_pb2.DataOrigin.Name(origin)  # protobuf is untyped
+    return name.removeprefix("DATA_ORIGIN_").lower()
 
 
 def _day(message: date_pb2.Date) -> str:

@@ -250,8 +250,9 @@ class _Evaluator:
         # module docstring promises.
         with np.errstate(invalid="ignore"):
             equal = np.isclose(a, b, rtol=EQUAL_RTOL, atol=0.0)
-            below = (a < b) & ~equal
-            above = (a > b) & ~equal
+            # numpy's stubs type these as ndarray[Any, Any]; they are boolean arrays.
+            below: BoolArray = (a < b) & ~equal
+            above: BoolArray = (a > b) & ~equal
         match comparison.operator:
             case Operator.LT:
                 return below

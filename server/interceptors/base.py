@@ -12,7 +12,7 @@ from grpc_interceptor import AsyncServerInterceptor
 Observation = TypeVar("Observation")
 
 
-class ServerInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
+class ServerInterceptor(AsyncServerInterceptor):
     """grpc calls `intercept_service` on every call, and grpc_interceptor wraps the next
     handler anew each time: a handler object and two closures per interceptor per call.
     The wrapper depends only on the method and the next handler, which stay the same
@@ -38,7 +38,13 @@ class ServerInterceptor(AsyncServerInterceptor):  # type: ignore[misc]
         async def same_handler(_: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
             return next_handler
 
-        wrapped = await super().intercept_service(same_handler, handler_call_details)
+        # grpc_interceptor leaves intercept_service unannotated: give it its signature.
+        wrap: Callable[
+            [Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+             grpc.HandlerCallDetails],
+            Awaitable[grpc.RpcMethodHandler],
+        ] = super().intercept_service
+        wrapped = await wrap(same_handler, handler_call_details)
         self._wrapped[method] = (next_handler, wrapped)
         return wrapped
 
@@ -54,7 +60,7 @@ def status_name(context: grpc.aio.ServicerContext[Any, Any], outcome: Outcome) -
     the outcome implies."""
     code = context.code()
     if isinstance(code, grpc.StatusCode):
-        return code.name
+        return str(code.name)  # grpc is untyped: an enum member's name
     return _OUTCOME_CODES.get(outcome, "UNKNOWN")
 
 

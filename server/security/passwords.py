@@ -7,6 +7,7 @@ on the event loop. A PasswordHasher keeps no per-call state and may be shared ac
 
 import secrets
 from functools import cache
+from typing import cast
 
 from argon2 import Type, extract_parameters
 from passlib.context import CryptContext
@@ -67,7 +68,8 @@ class PasswordHasher:
 
     def hash(self, password: str) -> str:
         """An argon2id hash with the configured parameters ("$argon2id$v=19$m=...")."""
-        return self._context.hash(password)
+        # passlib is untyped; CryptContext.hash returns the hash string.
+        return cast(str, self._context.hash(password))
 
     def verify(self, password: str, stored_hash: str) -> tuple[bool, str | None]:
         """(matches, replacement hash or None).

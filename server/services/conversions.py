@@ -50,14 +50,14 @@ PERIOD_FROM_PROTO: dict[int, LookbackPeriod | None] = {
     charts_pb2.PERIOD_MAX: LookbackPeriod.MAX,
 }
 
-ORIGIN_TO_PROTO = {
+ORIGIN_TO_PROTO: dict[str, int] = {
     "REAL": securities_pb2.DATA_ORIGIN_REAL,
     "SYNTHETIC": securities_pb2.DATA_ORIGIN_SYNTHETIC,
     "MIXED": securities_pb2.DATA_ORIGIN_MIXED,
 }
 
 # Same names on both sides: INDUSTRY_GROUP_BANKS <-> IndustryGroup.BANKS.
-INDUSTRY_GROUP_TO_PROTO = {
+INDUSTRY_GROUP_TO_PROTO: dict[IndustryGroup, int] = {
     group: securities_pb2.IndustryGroup.Value(f"INDUSTRY_GROUP_{group.name}")
     for group in IndustryGroup
 }
@@ -69,7 +69,9 @@ def industry_group_message(group: IndustryGroup | None) -> int:
 
 
 def origin_message(origin: str | None) -> int:
-    return ORIGIN_TO_PROTO.get(origin or "", securities_pb2.DATA_ORIGIN_UNSPECIFIED)
+    # The generated modules are untyped to mypy; enum values are ints.
+    number: int = ORIGIN_TO_PROTO.get(origin or "", securities_pb2.DATA_ORIGIN_UNSPECIFIED)
+    return number
 
 
 def ticker_message(security: Security) -> securities_pb2.Ticker:
@@ -177,7 +179,8 @@ def optional_timestamp(message: timestamp_pb2.Timestamp, field: str,
     if message.seconds == 0 and message.nanos == 0:
         return None
     try:
-        return message.ToDatetime(tzinfo=UTC)
+        moment: datetime = message.ToDatetime(tzinfo=UTC)  # protobuf is untyped
+        return moment
     except (ValueError, OverflowError):
         problems.add(field, "is not a valid timestamp")
         return None

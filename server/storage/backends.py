@@ -65,10 +65,12 @@ def ensure_database(url: str) -> None:
 
 
 def _embedded_postgres(data_dir: Path) -> tuple[str, Callable[[], None]]:
-    import pgserver  # only needed on machines without a Postgres server
+    # Only needed on machines without a Postgres server; imported from where it is defined
+    # (the package's __init__ re-exports it implicitly, which strict mypy does not accept).
+    from pgserver.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server: Any = pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
+    server = get_server(data_dir / "postgres", cleanup_mode="stop")
     return str(server.get_uri()), server.cleanup
 
 

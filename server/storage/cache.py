@@ -21,7 +21,7 @@ import logging
 import struct
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from google.protobuf.message import Message
 from redis.asyncio import Redis
@@ -132,7 +132,8 @@ class ResponseCache:
         if kind == _NOT_FOUND:
             found = json.loads(payload)
             raise NotFoundError(found["type"], found["name"], reason=found["reason"])
-        return response_type.FromString(payload)
+        # protobuf is untyped (FromString is Any); it parses an instance of response_type.
+        return cast(M, response_type.FromString(payload))
 
     async def _load_once(self, key: str, category: int, load: Callable[[], Awaitable[Message]],
                          tags: tuple[str, ...]) -> tuple[int, bytes]:
