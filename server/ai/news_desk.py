@@ -23,6 +23,9 @@ class NewsDesk:
         # One storing pass at a time in this process (other processes are kept out by the
         # repository's claim on the day).
         self._storing = asyncio.Lock()
+        # Days known to be stored: a stored day never changes, so ListNews asks Postgres
+        # only about days this process has not seen stored yet.
+        self._stored: set[date] = set()
 
     @property
     def analyzer(self) -> SentimentAnalyzer:
@@ -37,10 +40,14 @@ class NewsDesk:
         if start > last:
             return
         wanted = {start + timedelta(days=n) for n in range((last - start).days + 1)}
-        if not wanted - await self._news.stored_days(start, last):
+        if not wanted - self._stored:
+            return
+        self._stored |= await self._news.stored_days(start, last)
+        if not wanted - self._stored:
             return
         async with self._storing:
-            missing = sorted(wanted - await self._news.stored_days(start, last))
+            self._stored |= await self._news.stored_days(start, last)
+            missing = sorted(wanted - self._stored)
             if not missing:
                 return
             companies, _ = await self._securities.list_page(
@@ -52,3 +59,4 @@ class NewsDesk:
                 sentiments = await self._analyzer.analyze([item.headline for item in items])
                 await self._news.store_day(day, list(zip(items, sentiments, strict=True)),
                                            engine=self._analyzer.engine.name)
+                self._stored.add(day)
