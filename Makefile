@@ -13,11 +13,12 @@ CHROMIUM := /usr/bin/chromium
 SDK := clients/typescript
 WEB := clients/web
 
-.PHONY: help run test check generate bench lint typecheck buf-lint buf-breaking generated-fresh docs-fresh clean
+.PHONY: help run test test-resilience check generate bench lint typecheck buf-lint buf-breaking generated-fresh docs-fresh clean
 
 help:
 	@echo "make run       start Postgres/Redis (local or embedded), migrations, seed, gRPC server and Envoy"
-	@echo "make test      run the whole test suite"
+	@echo "make test      run the whole test suite (the resilience suite included)"
+	@echo "make test-resilience  only tests/resilience/ (faults, fuzzing, concurrency, security); writes docs/RESILIENCE.md"
 	@echo "make check     lint, types, buf lint + breaking, generated code and docs/ fresh"
 	@echo "make generate  regenerate generated/ and the reference docs (docs/) from proto/"
 	@echo "make bench     benchmarks (not part of test)"
@@ -79,6 +80,10 @@ run: setup
 
 test: setup $(CHROMIUM)
 	$(PY) -m pytest
+
+# Part of `make test` too; on its own for working on the suite or refreshing its report.
+test-resilience: setup
+	$(PY) -m pytest tests/resilience
 
 check: setup lint typecheck buf-lint buf-breaking generated-fresh docs-fresh
 

@@ -13,8 +13,8 @@ import pytest
 
 from financehub.v1 import market_pb2, market_pb2_grpc
 from server.storage.backends import Backends
-from tests.e2e.test_server_process import ServerProcess, server_env, start_server, wait_serving
 from tests.support.identity import bearer, create_account, login
+from tests.support.server_process import ServerProcess, server_env, start_server, wait_serving
 from tests.support.services import RunningServer, free_port
 
 pytestmark = pytest.mark.e2e
