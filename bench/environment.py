@@ -231,6 +231,8 @@ def server_environment(backends: Backends, port: int, *, log_level: str,
         "FINANCEHUB_DEMO_SEED": str(DEMO_SEED),
         "FINANCEHUB_DEMO_INTRADAY_DAYS": str(DEMO_INTRADAY_DAYS),
         "FINANCEHUB_RATE_LIMIT_STANDARD": str(BENCH_STANDARD_RATE_LIMIT),
+        # One load generator stands for many clients: 1,000 streams of one user.
+        "FINANCEHUB_MAX_STREAMS_PER_CALLER": "100000",
         "FINANCEHUB_LOG_LEVEL": log_level,
         "FINANCEHUB_WORKERS": str(workers),
         "FINANCEHUB_METRICS_PORT": "0",

@@ -38,7 +38,7 @@ from server.ai.sentiment import SentimentAnalyzer, load_sentiment_engine
 from server.ai.tools import PlatformTools
 from server.broker.matcher import order_matcher
 from server.broker.paper_broker import PaperBroker
-from server.config import Settings
+from server.config import DEFAULT_MAX_STREAMS_PER_CALLER, Settings
 from server.contract import SERVICE_DESCRIPTORS
 from server.domain.access import RateLimitTier
 from server.domain.orders import Costs
@@ -48,6 +48,9 @@ from server.interceptors.authorization import AuthorizationInterceptor
 from server.interceptors.error_mapping import ErrorMappingInterceptor
 from server.interceptors.metrics import MetricsInterceptor
 from server.interceptors.rate_limit import RateLimitInterceptor, RateLimitMeter
+from server.interceptors.refusal import RefusalInterceptor
+from server.interceptors.request_text import RequestTextInterceptor
+from server.interceptors.stream_limit import StreamLimitInterceptor
 from server.interceptors.tracing import TracingInterceptor
 from server.mailer import Mailer, SmtpSettings
 from server.metrics import PoolSampler, serve_metrics
@@ -176,17 +179,23 @@ def build_token_service(settings: Settings, *, warn_if_ephemeral: bool = True) -
 
 def interceptor_chain(authenticator: Authenticator, meter: RateLimitMeter,
                       trusted_proxies: ProxyNetworks, *,
-                      tracer: Tracer | None = None) -> list[grpc.aio.ServerInterceptor]:
+                      tracer: Tracer | None = None,
+                      max_streams_per_caller: int = DEFAULT_MAX_STREAMS_PER_CALLER,
+                      ) -> list[grpc.aio.ServerInterceptor]:
     """The interceptors, outermost first: one concern each, in the order DESIGN.md gives.
     Metrics and tracing sit outside the access checks, so refused calls count too."""
     return [
+        RefusalInterceptor(),
         AccessLogInterceptor(),
         MetricsInterceptor(),
         *([TracingInterceptor(tracer)] if tracer is not None else []),
         AuthenticationInterceptor(authenticator, trusted_proxies, meter),
         AuthorizationInterceptor(meter),
         RateLimitInterceptor(meter),
+        StreamLimitInterceptor(max_streams_per_caller),
         ErrorMappingInterceptor(),
+        # Inside the error mapping, which turns its refusals into statuses.
+        RequestTextInterceptor(),
     ]
 
 
@@ -260,7 +269,8 @@ async def start_application(settings: Settings, backends: Backends, *,
 
     server = grpc.aio.server(
         interceptors=interceptor_chain(Authenticator(tokens, revocations, api_keys), meter,
-                                       settings.trusted_proxies, tracer=active_tracer()),
+                                       settings.trusted_proxies, tracer=active_tracer(),
+                                       max_streams_per_caller=settings.max_streams_per_caller),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

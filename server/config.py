@@ -144,6 +144,10 @@ def default_cors_origins(web_port: int) -> tuple[str, ...]:
     return tuple(f"http://{host}:{port}" for port in (8080, web_port)
                  for host in ("localhost", "127.0.0.1"))
 
+# Server streams one caller may hold open at once, per worker (quotes, order updates,
+# chats, backtest progress): enough for a trading screen, far below the worker's
+# FINANCEHUB_MAX_CONCURRENT_RPCS.
+DEFAULT_MAX_STREAMS_PER_CALLER = 32
 # Requests per minute (weighted by RPC cost) per rate-limit tier; see server/domain/access.py.
 DEFAULT_RATE_LIMITS = {"guest": 30, "standard": 100, "premium": 600, "partner": 3000,
                        "unlimited": 10_000_000}
@@ -200,6 +204,7 @@ class Settings:
     intraday_retention_months: int
     workers: int
     max_concurrent_rpcs: int
+    max_streams_per_caller: int
     event_loop: str
     metrics_port: int
     trading_starting_cash: Decimal
@@ -291,6 +296,8 @@ class Settings:
             workers=_int(env, "FINANCEHUB_WORKERS", os.cpu_count() or 1, minimum=1,
                          maximum=256),
             max_concurrent_rpcs=_int(env, "FINANCEHUB_MAX_CONCURRENT_RPCS", 4096, minimum=1),
+            max_streams_per_caller=_int(env, "FINANCEHUB_MAX_STREAMS_PER_CALLER",
+                                        DEFAULT_MAX_STREAMS_PER_CALLER, minimum=1),
             event_loop=_choice(env, "FINANCEHUB_EVENT_LOOP", "uvloop", ("uvloop", "asyncio")),
             metrics_port=_port(env, "FINANCEHUB_METRICS_PORT", 9464),
             trading_starting_cash=_decimal(env, "FINANCEHUB_TRADING_STARTING_CASH",

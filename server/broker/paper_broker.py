@@ -378,7 +378,7 @@ class PaperBroker:
         if not candidates:
             return 0
         prices = await self.prices([order.symbol for order in candidates])
-        due = [order.id for order in candidates
+        due = [order for order in candidates
                if (order.expires_at is not None and now >= order.expires_at)
                or order.status == OrderStatus.ACCEPTED.name
                or (order.symbol in prices and is_marketable(_spec(order),
@@ -392,32 +392,41 @@ class PaperBroker:
             locked = await cursor.fetchone()
             if not locked or not locked[0]:
                 return 0  # another process is matching
-            for order_id in due:
-                happened = await self._match(conn, order_id, now, status.session,
-                                             status.trading_day)
+            for candidate in due:
+                happened = await self._match(conn, candidate.account_id, candidate.id, now,
+                                             status.session, status.trading_day, prices)
                 if happened is not None:
                     events.setdefault(happened[0], []).extend(happened[1])
         for user_id, user_events in events.items():
             await self._emit(user_id, user_events)
         return sum(len(user_events) for user_events in events.values())
 
-    async def _match(self, conn: AsyncConnection[Any], order_id: str, now: datetime,
-                     session: MarketSession, today: date
-                     ) -> tuple[str, list[OrderEvent]] | None:
-        """Advance one open order; answers its owner and what happened, if anything."""
+    async def _match(self, conn: AsyncConnection[Any], account_id: str, order_id: str,
+                     now: datetime, session: MarketSession, today: date,
+                     prices: dict[str, MarketPrice]) -> tuple[str, list[OrderEvent]] | None:
+        """Advance one open order; answers its owner and what happened, if anything.
+
+        The account is locked before the order, as every other change to an account does
+        (placing, cancelling, resetting): locking the order first deadlocked with a cancel
+        of it queued on the account. Prices are the pass's own (`prices`): reading them
+        here would take a second pooled connection, and a call to Redis, while this
+        transaction holds accounts that other calls, each holding a connection, wait for.
+        """
+        # An order never changes accounts: the candidate's account_id is the order's.
+        account = await self._trading.account_by_id_locked(conn, account_id)
         order = await self._trading.order_locked(conn, order_id)
         if order is None or OrderStatus[order.status] not in OPEN_STATUSES:
             return None
-        account = await self._trading.account_by_id_locked(conn, order.account_id)
         if order.expires_at is not None and now >= order.expires_at:
             await self._close(conn, order, OrderStatus.EXPIRED, now, reason="DAY_ORDER_EXPIRED")
             return account.user_id, [_event(order.status, order)]
         if session is not MarketSession.CONTINUOUS or order.trading_day > today:
             return None
         spec = _spec(order)
-        price = await self._price_of(order.symbol)
-        execute_at = fill_price(spec, price.last, slippage_rate=self._costs.slippage_rate,
-                                market=price.market, reference_price=price.reference)
+        price = prices.get(order.symbol)
+        execute_at = None if price is None else fill_price(
+            spec, price.last, slippage_rate=self._costs.slippage_rate, market=price.market,
+            reference_price=price.reference)
         events = []
         if order.status == OrderStatus.ACCEPTED.name:
             order.status, order.updated_at = OrderStatus.NEW.name, now

@@ -4,6 +4,12 @@ Every error carries an ErrorInfo (reason, domain `financehub.sa`); bad input
 adds a BadRequest with one field violation per problem. Anything unexpected
 becomes INTERNAL with only the request id: the exception text goes to the
 log, never to the caller.
+
+The status travels in the trailers (`grpc-message`, `grpc-status-details-bin`), which
+clients cap at 8 KiB: past that they drop the whole status and report RESOURCE_EXHAUSTED
+instead. Errors may echo what the caller sent (a 100 KB symbol that was not found, one
+violation per item of a 5,000-item list), so every text is clipped and the violations
+are capped, keeping the trailers under about 5 KiB whatever the request.
 """
 
 import collections
@@ -24,6 +30,7 @@ from server.domain.errors import (
     DeadlineExceededError,
     DomainError,
     FailedPreconditionError,
+    FieldViolation,
     InvalidArgumentError,
     NotFoundError,
     PermissionDeniedError,
@@ -60,23 +67,48 @@ def _packed(message: Message) -> any_pb2.Any:
     return packed
 
 
+# Bounds on what one status may carry (UTF-8 bytes; `grpc-message` percent-encodes
+# non-ASCII bytes, tripling them, and the details are sent again in base64).
+MAX_MESSAGE_BYTES = 400
+MAX_TEXT_BYTES = 100
+MAX_FIELD_VIOLATIONS = 10
+_ELLIPSIS = "…"
+
+
+def clipped(text: str, limit: int = MAX_TEXT_BYTES) -> str:
+    """`text`, cut to at most `limit` UTF-8 bytes (on a character boundary) and marked."""
+    encoded = text.encode()
+    if len(encoded) <= limit:
+        return text
+    keep = limit - len(_ELLIPSIS.encode())
+    return encoded[:keep].decode(errors="ignore") + _ELLIPSIS
+
+
 def status_for(error: DomainError) -> status_pb2.Status:
     code = next((c for kind, c in _CODES if isinstance(error, kind)), code_pb2.FAILED_PRECONDITION)
+    metadata = {clipped(key): clipped(value) for key, value in error.metadata.items()}
+    violations: list[FieldViolation] = []
+    if isinstance(error, InvalidArgumentError):
+        violations = error.violations[:MAX_FIELD_VIOLATIONS]
+        if len(error.violations) > len(violations):
+            metadata["omitted_field_violations"] = str(len(error.violations) - len(violations))
     details = [
         _packed(error_details_pb2.ErrorInfo(
-            reason=error.reason, domain=ERROR_DOMAIN,
-            metadata={**error.metadata, "request_id": current_request_id()},
+            reason=clipped(error.reason), domain=ERROR_DOMAIN,
+            metadata={**metadata, "request_id": current_request_id()},
         ))
     ]
     if isinstance(error, InvalidArgumentError):
         details.append(_packed(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in error.violations
+            error_details_pb2.BadRequest.FieldViolation(field=clipped(v.field),
+                                                        description=clipped(v.description))
+            for v in violations
         ])))
+    message = clipped(error.message, MAX_MESSAGE_BYTES)
     if isinstance(error, NotFoundError):
         details.append(_packed(error_details_pb2.ResourceInfo(
-            resource_type=error.resource_type, resource_name=error.resource_name,
-            description=error.message,
+            resource_type=clipped(error.resource_type),
+            resource_name=clipped(error.resource_name), description=message,
         )))
     if isinstance(error, ResourceExhaustedError):
         retry = duration_pb2.Duration()
@@ -84,9 +116,10 @@ def status_for(error: DomainError) -> status_pb2.Status:
         details.append(_packed(error_details_pb2.RetryInfo(retry_delay=retry)))
         details.append(_packed(error_details_pb2.QuotaFailure(violations=[
             error_details_pb2.QuotaFailure.Violation(
-                subject=error.quota_subject, description=error.quota_description)
+                subject=clipped(error.quota_subject),
+                description=clipped(error.quota_description))
         ])))
-    return status_pb2.Status(code=code, message=error.message, details=details)
+    return status_pb2.Status(code=code, message=message, details=details)
 
 
 def internal_status() -> status_pb2.Status:
@@ -106,11 +139,28 @@ class _Status(
     pass
 
 
+class CallRefused(Exception):  # noqa: N818 - a signal, not a failure
+    """A refused call's status, unwinding the interceptors to `RefusalInterceptor`, the
+    outermost, which ends the call with it (each interceptor inside sees a failed call).
+
+    Why not `context.abort` where the refusal happens: grpc keeps the AbortError on the
+    call's state, and that error's traceback holds every interceptor frame, which hold the
+    context and the request: a reference cycle that keeps each refused request (up to
+    4 MiB) alive until a full garbage collection, which a server with a large heap runs
+    rarely. Aborting from the outermost frame only, with the request let go first, leaves
+    nothing large in that cycle."""
+
+    def __init__(self, status: grpc.Status) -> None:
+        super().__init__(status.code)
+        self.status = status
+
+
 async def abort_with(context: grpc.aio.ServicerContext[Any, Any],
                      error: BaseException) -> NoReturn:
     """End the call with the rich status for `error`, plus the collected response headers.
 
-    Every interceptor that refuses a call ends it through here.
+    Every interceptor that refuses a call ends it through here. The code and message are
+    set on the context at once, for the interceptors that observe how calls end.
     """
     if isinstance(error, NotImplementedError):
         # What a generated servicer base raises for a method nobody has built yet.
@@ -121,9 +171,10 @@ async def abort_with(context: grpc.aio.ServicerContext[Any, Any],
         log.error("unhandled error", exc_info=error)
         status = internal_status()
     rich = rpc_status.to_status(status)
-    await context.abort_with_status(
+    context.set_code(rich.code)
+    context.set_details(rich.details)
+    raise CallRefused(
         _Status(rich.code, rich.details, (*response_headers(), *rich.trailing_metadata)))
-    raise AssertionError("abort_with_status always raises")
 
 
 class ErrorMappingInterceptor(ServerInterceptor):
@@ -140,7 +191,7 @@ class ErrorMappingInterceptor(ServerInterceptor):
                 # Errors raised mid-stream never reach `intercept`: map them here.
                 return self._mapped_stream(result, context)
             return await result
-        except grpc.aio.AbortError:
+        except (CallRefused, grpc.aio.AbortError):
             raise
         except Exception as error:  # noqa: BLE001 - mapped, never leaked
             await abort_with(context, error)
@@ -151,7 +202,7 @@ class ErrorMappingInterceptor(ServerInterceptor):
         try:
             async for message in stream:
                 yield message
-        except grpc.aio.AbortError:
+        except (CallRefused, grpc.aio.AbortError):
             raise
         except Exception as error:  # noqa: BLE001
             await abort_with(context, error)

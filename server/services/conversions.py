@@ -99,6 +99,14 @@ def date_message(day: date) -> date_pb2.Date:
     return date_pb2.Date(year=day.year, month=day.month, day=day.day)
 
 
+# The years a request date may name. Every date of the API is a market day, a report
+# date or the bound of a range over market data; the bounds keep the date arithmetic done
+# on them (default windows, lookback periods, the day after) far from Python's year 1 and
+# 9999, where it would overflow.
+MIN_REQUEST_YEAR = 1900
+MAX_REQUEST_YEAR = 2199
+
+
 def date_from_message(message: date_pb2.Date, field: str,
                       problems: ViolationCollector) -> date | None:
     """A full calendar date, or None when the message is all zeros (unset).
@@ -108,11 +116,16 @@ def date_from_message(message: date_pb2.Date, field: str,
     if (message.year, message.month, message.day) == (0, 0, 0):
         return None
     try:
-        return date(message.year, message.month, message.day)
+        day = date(message.year, message.month, message.day)
     except ValueError:
         problems.add(field, f"{message.year:04d}-{message.month:02d}-{message.day:02d} "
                             "is not a valid calendar date (year, month and day are all required)")
         return None
+    if not MIN_REQUEST_YEAR <= day.year <= MAX_REQUEST_YEAR:
+        problems.add(field, f"{day.isoformat()} is out of range: the year must be "
+                            f"{MIN_REQUEST_YEAR} to {MAX_REQUEST_YEAR}")
+        return None
+    return day
 
 
 # Decimal inputs: enough digits for any sensible amount or rate, few enough that exact

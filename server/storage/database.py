@@ -2,7 +2,12 @@
 
 Reads go to `READ_REPLICA_URL` when it is set, else to the primary. Every
 connection gets a statement timeout, so a runaway query cannot hold a pool
-slot for ever.
+slot for ever. A connection lost under a call (a restart, a failover, a terminated
+backend) is retried for reads; for writes, and for reads out of retries, the call is
+refused as UNAVAILABLE (`DATABASE_UNAVAILABLE`), as is a statement timeout
+(`DATABASE_TIMEOUT`) or a full pool (`DATABASE_BUSY`); a deadlock or serialization failure
+is ABORTED (`TRANSACTION_CONFLICT`). A transaction cut off is rolled back, or committed if
+the commit got through, so a retry with the same client key is safe.
 """
 
 import asyncio
@@ -13,11 +18,19 @@ from typing import Any, TypeVar
 
 import psycopg
 from psycopg import AsyncConnection, AsyncCursor, sql
+from psycopg.errors import DeadlockDetected, QueryCanceled, SerializationFailure
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
+
+from server.domain.errors import AbortedError, DomainError, UnavailableError
 
 log = logging.getLogger(__name__)
 
+# How the server's connections show in pg_stat_activity (operators and tests pick them out).
+APPLICATION_NAME = "financehub-server"
+# How long a call waits for a pooled connection before it is refused (UNAVAILABLE):
+# psycopg_pool's default, 30 s, outlasts any client's deadline.
+POOL_WAIT_S = 5.0
 READ_ATTEMPTS = 3
 READ_BACKOFF_S = 0.05
 T = TypeVar("T")
@@ -79,7 +92,8 @@ class Database:
             min_size=min_size,
             max_size=max_size,
             open=False,
-            kwargs={"options": options},
+            timeout=POOL_WAIT_S,
+            kwargs={"options": options, "application_name": APPLICATION_NAME},
             check=sweep,
         )
         sweep.pool = pool
@@ -129,8 +143,9 @@ class Database:
                     self.statements_executed += 1
                     return await run(cursor)
             except psycopg.OperationalError as error:
-                if attempt == READ_ATTEMPTS - 1:
-                    raise
+                # A statement timeout would only time out again, as slowly.
+                if attempt == READ_ATTEMPTS - 1 or isinstance(error, QueryCanceled):
+                    raise refusal_for(error) from error
                 log.warning("read failed on a broken connection; retrying",
                             extra={"attempt": attempt + 1, "error": str(error)})
                 await asyncio.sleep(READ_BACKOFF_S * 2**attempt)
@@ -138,6 +153,31 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection[Any]]:
-        """A write connection inside one transaction: committed on exit, rolled back on error."""
-        async with self._write_pool.connection() as conn, conn.transaction():
-            yield conn
+        """A write connection inside one transaction: committed on exit, rolled back on error.
+
+        Never retried here (the caller's work would run twice): a transaction the database
+        cut short (connection lost, deadlock, statement timeout) refuses the call with a
+        retryable status instead of failing it as an internal error."""
+        try:
+            async with self._write_pool.connection() as conn, conn.transaction():
+                yield conn
+        except psycopg.OperationalError as error:
+            refusal = refusal_for(error)
+            log.warning("write refused by the database",
+                        extra={"reason": refusal.reason, "error": str(error)})
+            raise refusal from error
+
+
+def refusal_for(error: psycopg.OperationalError) -> DomainError:
+    """What a call is told when the database cut it short for a reason of the moment:
+    a retryable status, with no SQL and no driver text."""
+    if isinstance(error, DeadlockDetected | SerializationFailure):
+        return AbortedError("the call conflicted with a concurrent one and was rolled back; "
+                            "retry it", reason="TRANSACTION_CONFLICT")
+    if isinstance(error, QueryCanceled):
+        return UnavailableError("the database took too long to answer; retry later",
+                                reason="DATABASE_TIMEOUT")
+    if isinstance(error, PoolTimeout):
+        return UnavailableError("the database is busy; retry the call", reason="DATABASE_BUSY")
+    return UnavailableError("the database connection was lost; retry the call",
+                            reason="DATABASE_UNAVAILABLE")

@@ -87,11 +87,15 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def running_envoy(upstream_port: int, workdir: Path,
-                  env: Mapping[str, str] | None = None) -> Iterator[RunningEnvoy]:
+                  env: Mapping[str, str] | None = None, *, http_port: int | None = None,
+                  admin_port: int | None = None) -> Iterator[RunningEnvoy]:
     """The real Envoy rendered from envoy/envoy.yaml with `env`, in front of `upstream_port`;
-    its access log goes to `workdir/access.log` unless `env` says otherwise."""
+    its access log goes to `workdir/access.log` unless `env` says otherwise. It listens on
+    free ports unless given `http_port` and `admin_port` (an Envoy started again in the
+    place of one that stopped)."""
     assert ENVOY_BIN.exists(), f"no Envoy binary at {ENVOY_BIN}"
-    http_port, admin_port = free_port(), free_port()
+    http_port = http_port or free_port()
+    admin_port = admin_port or free_port()
     while admin_port == http_port:
         admin_port = free_port()
     config_path = workdir / "envoy.yaml"

@@ -28,12 +28,22 @@ from server.app import Application
 from server.domain.calendar import RIYADH
 from server.domain.securities import Market
 from server.domain.ticks import is_on_tick_grid, price_limits, tick_size_for
-from server.realtime.fanout import QuoteUpdate, quote_channel
+from server.realtime.fanout import quote_channel
 from server.realtime.simulator import LOCK_KEY, MarketSimulator
 from server.storage.backends import Backends
 from server.storage.quotes import LATEST_QUOTES_KEY, QuoteBook
 from tests.support.identity import error_reason, rpc_error, status_details, violated_fields
 from tests.support.services import EventLoopThread, RunningServer, start_test_server
+from tests.support.streams import (
+    SLOW_CLIENT_OPTIONS,
+    channel_name,
+    kind,
+    publish,
+    published_quote,
+    take,
+    until_listening,
+    wait_until,
+)
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -42,57 +52,17 @@ T = TypeVar("T")
 STREAM_DEADLINE_S = 30
 # Servers a test starts send no heartbeat unless the test asks for them.
 QUIET_HEARTBEAT_S = "60"
-# A symbol no stream asks for: the probe that proves a server's fan-out is listening.
-PROBE_SYMBOL = "0000"
 
 
 # --- helpers -------------------------------------------------------------------------------------
-
-
-def channel_name(redis_client: Redis) -> str:
-    """The quote channel, by hand: pub/sub ignores numbered databases, so the name carries it."""
-    return f"fh:quotes:ticks:db{redis_client.connection_pool.connection_kwargs.get('db', 0)}"
-
-
-def wait_until(condition: Callable[[], T], timeout_s: float = 10, what: str = "") -> T:
-    """Poll `condition` until it is truthy; fail after `timeout_s`."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        result = condition()
-        if result:
-            return result
-        assert time.monotonic() < deadline, f"timed out after {timeout_s} s waiting for {what}"
-        time.sleep(0.01)
 
 
 def numsub(redis_client: Redis, channel: str) -> int:
     return int(dict(redis_client.pubsub_numsub(channel))[channel.encode()])
 
 
-def published_quote(symbol: str, sequence: int, price: float | None = None) -> quotes_pb2.Quote:
-    quote = quotes_pb2.Quote(
-        symbol=symbol, price=price if price is not None else 24.0 + (sequence % 100) / 100,
-        previous_close=24.40, sequence=sequence, volume=100 * sequence,
-        data_origin=securities_pb2.DATA_ORIGIN_SYNTHETIC)
-    quote.update_time.FromDatetime(datetime.now(UTC))
-    return quote
-
-
-def publish(redis_client: Redis, channel: str, quotes: Sequence[quotes_pb2.Quote]) -> None:
-    with redis_client.pipeline(transaction=False) as pipe:
-        for quote in quotes:
-            pipe.publish(channel, quote.SerializeToString())
-        pipe.execute()
-
-
 def request(*symbols: str) -> quotes_pb2.StreamQuotesRequest:
     return quotes_pb2.StreamQuotesRequest(symbols=list(symbols))
-
-
-def take(stream: Iterator[quotes_pb2.StreamQuotesResponse],
-         count: int) -> list[quotes_pb2.StreamQuotesResponse]:
-    """The next `count` messages (bounded by the stream's deadline)."""
-    return [next(stream) for _ in range(count)]
 
 
 def read_until(stream: Iterator[quotes_pb2.StreamQuotesResponse],
@@ -106,10 +76,6 @@ def read_until(stream: Iterator[quotes_pb2.StreamQuotesResponse],
             return messages
         assert len(messages) < limit, "the stream never delivered what was expected"
     raise AssertionError(f"the stream ended after {len(messages)} messages")
-
-
-def kind(message: quotes_pb2.StreamQuotesResponse) -> str | None:
-    return message.WhichOneof("event")
 
 
 def quotes_of(messages: Sequence[quotes_pb2.StreamQuotesResponse]) -> list[quotes_pb2.Quote]:
@@ -193,22 +159,6 @@ async def _end_simulator_task() -> None:
             await asyncio.wait({task}, timeout=0.1)
 
 
-async def _until_listening(app: Application, channel: str) -> None:
-    """Publish probe quotes until the app's fan-out hands one to a probe subscription."""
-    probe = app.fanout.subscribe([PROBE_SYMBOL])
-    try:
-        async with asyncio.timeout(10):
-            while True:
-                await app.redis.publish(channel, quotes_pb2.Quote(
-                    symbol=PROBE_SYMBOL).SerializeToString())
-                # Only a delivered probe proves the fan-out listens again (a gap event
-                # just reports the interruption itself).
-                if isinstance(await probe.next_event(0.05), QuoteUpdate):
-                    return
-    finally:
-        app.fanout.unsubscribe(probe)
-
-
 @pytest.fixture
 def start_server(seeded: Backends, redis_client: Redis) -> Iterator[Callable[..., StreamServer]]:
     """Start servers of the test's own (settings as keyword overrides); all stop at the end."""
@@ -222,7 +172,7 @@ def start_server(seeded: Backends, redis_client: Redis) -> Iterator[Callable[...
         channel = grpc.insecure_channel(running.address)
         handle = StreamServer(running, channel, quotes_pb2_grpc.QuoteServiceStub(channel))
         started.append(handle)
-        handle.run(_until_listening(running.app, channel_name(redis_client)))
+        handle.run(until_listening(running.app, channel_name(redis_client)))
         return handle
 
     yield start
@@ -397,8 +347,7 @@ def test_fifty_streams_each_receive_every_update_over_one_redis_subscription(
 # initial 64 KiB. With probing on, gRPC grows the window of a connection that keeps
 # receiving to a few MB (measured: about 73,000 quotes accepted by a client that never
 # reads before the server had to wait); that memory is the client's, the server's side is
-# the same bounded queue, only reached later.
-SLOW_CLIENT_OPTIONS = (("grpc.http2.bdp_probe", 0),)
+# the same bounded queue, only reached later (SLOW_CLIENT_OPTIONS).
 INITIAL_WINDOW_BYTES = 65_535
 
 
@@ -714,7 +663,7 @@ def test_the_fan_out_resubscribes_after_losing_its_redis_connection(
 
     for client_id in ours:
         redis_client.client_kill_filter(_id=client_id)
-    server.run(_until_listening(server.app, channel))  # subscribed again
+    server.run(until_listening(server.app, channel))  # subscribed again
     sent = published_quote("2222", 7)
     publish(redis_client, channel, [sent])
     messages = read_until(stream, lambda m: m.quote == sent)
@@ -740,7 +689,7 @@ def test_updates_missed_while_resubscribing_are_signalled_as_a_gap(
         redis_client.client_kill_filter(_id=client_id)
     wait_until(lambda: numsub(redis_client, channel) == before - 1, what="the subscription to go")
     publish(redis_client, channel, [published_quote("2222", 1)])  # this server misses it
-    server.run(_until_listening(server.app, channel))
+    server.run(until_listening(server.app, channel))
     sent = published_quote("2222", 2)
     publish(redis_client, channel, [sent])
     messages = read_until(stream, lambda m: m.quote == sent)

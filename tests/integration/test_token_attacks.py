@@ -5,26 +5,19 @@ right ErrorInfo reason before the servicer runs (GetMe is the target: the test
 counts the calls that reach AccountService.get_me).
 """
 
-import base64
 import hashlib
-import hmac
-import json
 import re
 import secrets
 import string
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import grpc
 import jwt
 import psycopg
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from google.protobuf import timestamp_pb2
 from redis import Redis
 
@@ -38,7 +31,6 @@ from financehub.v1 import (
     market_pb2_grpc,
 )
 from server.domain.access import Role
-from server.security.tokens import SigningKey, TokenService, generate_ed25519_pem
 from server.storage.backends import Backends
 from tests.support.identity import (
     Account,
@@ -51,53 +43,24 @@ from tests.support.identity import (
     refusal,
     status_details,
 )
-from tests.support.services import EventLoopThread, RunningServer, start_test_server
-
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def b64url_json(value: dict[str, Any]) -> str:
-    return b64url(json.dumps(value, separators=(",", ":")).encode())
-
-
-def b64url_decode(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def unverified_claims(token: str) -> dict[str, Any]:
-    return json.loads(b64url_decode(token.split(".")[1]))  # type: ignore[no-any-return]
-
-
-# --- a server signing with a key the test holds --------------------------------------------
-
-@dataclass
-class KeyedServer:
-    running: RunningServer
-    signing_key: SigningKey
-    issuer: str
-    audience: str
-
-    def forger(self, *, clock: Callable[[], float] = time.time, issuer: str | None = None,
-               audience: str | None = None) -> TokenService:
-        """A token service holding the server's private key, with our clock and claims."""
-        return TokenService(signing_key=self.signing_key, issuer=issuer or self.issuer,
-                            audience=audience or self.audience, clock=clock)
+from tests.support.services import EventLoopThread, RunningServer
+from tests.support.tokens import (
+    BEARER_ATTACKS,
+    KeyedServer,
+    Kit,
+    counting_get_me,
+    signed,
+    start_keyed_server,
+    unverified_claims,
+)
 
 
 @pytest.fixture(scope="module")
 def keyed(seeded: Backends, loop_thread: EventLoopThread,
           tmp_path_factory: pytest.TempPathFactory) -> Iterator[KeyedServer]:
-    key_file: Path = tmp_path_factory.mktemp("jwt") / "signing.pem"
-    pem = generate_ed25519_pem()
-    key_file.write_bytes(pem)
-    private_key = serialization.load_pem_private_key(pem, password=None)
-    assert isinstance(private_key, Ed25519PrivateKey)
-    running = start_test_server(seeded, loop_thread, FINANCEHUB_JWT_PRIVATE_KEY_FILE=str(key_file))
-    yield KeyedServer(running, SigningKey.from_private_key(private_key),
-                      running.app.settings.jwt_issuer, running.app.settings.jwt_audience)
-    loop_thread.run(running.app.stop(grace_s=1))
+    running = start_keyed_server(seeded, loop_thread, tmp_path_factory.mktemp("jwt"))
+    yield running
+    loop_thread.run(running.running.app.stop(grace_s=1))
 
 
 @pytest.fixture(scope="module")
@@ -118,18 +81,10 @@ def admin_stub(keyed_channel: grpc.Channel) -> admin_pb2_grpc.AdminServiceStub:
 
 
 @pytest.fixture
-def reached(keyed: KeyedServer, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def reached(keyed: KeyedServer) -> Iterator[list[str]]:
     """The user ids of the GetMe calls that reached the account service."""
-    accounts = keyed.running.app.accounts
-    original = accounts.get_me
-    seen: list[str] = []
-
-    async def counting(principal: Any) -> Any:
-        seen.append(principal.user_id)
-        return await original(principal)
-
-    monkeypatch.setattr(accounts, "get_me", counting)
-    return seen
+    with counting_get_me(keyed.running) as seen:
+        yield seen
 
 
 @pytest.fixture
@@ -169,140 +124,13 @@ def test_the_server_signs_with_our_key_and_a_genuine_token_reaches_the_servicer(
                       timeout=10).user.id == account.user_id
     # The hand-built claims the forgeries start from pass too when honestly signed.
     kit = Kit(keyed, account.user_id, token)
-    baseline = _signed(kit, kit.claims())
+    baseline = signed(kit, kit.claims())
     assert auth.GetMe(auth_pb2.GetMeRequest(), metadata=bearer(baseline),
                       timeout=10).user.id == account.user_id
     assert reached == [account.user_id] * 3
 
 
 # --- forged, malformed and out-of-date bearer tokens -------------------------------------
-
-
-@dataclass
-class Kit:
-    keyed: KeyedServer
-    user_id: str
-    genuine: str  # a valid access token of user_id
-
-    def claims(self, **changes: Any) -> dict[str, Any]:
-        now = time.time()
-        claims = {"iss": self.keyed.issuer, "aud": self.keyed.audience, "sub": self.user_id,
-                  "role": "admin", "sid": "9b7a3f0e-0000-4000-8000-000000000000",
-                  "jti": secrets.token_hex(16), "iat": now, "nbf": now, "exp": now + 600}
-        claims.update(changes)
-        return claims
-
-
-def alg_none(kit: Kit) -> str:
-    header = {"alg": "none", "typ": "JWT", "kid": kit.keyed.signing_key.kid}
-    return f"{b64url_json(header)}.{b64url_json(kit.claims())}."
-
-
-def alg_none_keeping_the_signature(kit: Kit) -> str:
-    _, payload, signature = kit.genuine.split(".")
-    header = {"alg": "none", "typ": "JWT", "kid": kit.keyed.signing_key.kid}
-    return f"{b64url_json(header)}.{payload}.{signature}"
-
-
-def other_key_same_kid(kit: Kit) -> str:
-    return jwt.encode(kit.claims(), Ed25519PrivateKey.generate(), algorithm="EdDSA",
-                      headers={"kid": kit.keyed.signing_key.kid})
-
-
-def unknown_kid(kit: Kit) -> str:
-    return jwt.encode(kit.claims(), Ed25519PrivateKey.generate(), algorithm="EdDSA",
-                      headers={"kid": "attacker-key"})
-
-
-def _hs256(kit: Kit, secret: bytes) -> str:
-    header = {"alg": "HS256", "typ": "JWT", "kid": kit.keyed.signing_key.kid}
-    signing_input = f"{b64url_json(header)}.{b64url_json(kit.claims())}"
-    signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
-    return f"{signing_input}.{b64url(signature)}"
-
-
-def _public_key(kit: Kit) -> Ed25519PublicKey:
-    public_key = kit.keyed.signing_key.public_key
-    assert isinstance(public_key, Ed25519PublicKey)
-    return public_key
-
-
-def hs256_with_public_pem(kit: Kit) -> str:
-    return _hs256(kit, _public_key(kit).public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-
-
-def hs256_with_raw_public_key(kit: Kit) -> str:
-    return _hs256(kit, _public_key(kit).public_bytes(serialization.Encoding.Raw,
-                                                     serialization.PublicFormat.Raw))
-
-
-def _minted(kit: Kit, forger: TokenService) -> str:
-    return forger.issue_access_token(user_id=kit.user_id, role="user",
-                                     session_id=unverified_claims(kit.genuine)["sid"]).token
-
-
-def expired_a_second_ago(kit: Kit) -> str:
-    start = time.time() - 901  # a 900 s token issued 901 s ago
-    return _minted(kit, kit.keyed.forger(clock=lambda: start))
-
-
-def not_yet_valid(kit: Kit) -> str:
-    start = time.time() + 60
-    return _minted(kit, kit.keyed.forger(clock=lambda: start))
-
-
-def wrong_audience(kit: Kit) -> str:
-    return _minted(kit, kit.keyed.forger(audience="some-other-api"))
-
-
-def wrong_issuer(kit: Kit) -> str:
-    return _minted(kit, kit.keyed.forger(issuer="https://evil.example"))
-
-
-def tampered_role(kit: Kit) -> str:
-    header, payload, signature = kit.genuine.split(".")
-    claims = json.loads(b64url_decode(payload))
-    assert claims["role"] == "user"
-    claims["role"] = "admin"
-    return f"{header}.{b64url_json(claims)}.{signature}"
-
-
-def _signed(kit: Kit, claims: dict[str, Any]) -> str:
-    """`claims` signed exactly as the server signs, with its key and kid."""
-    private_key = kit.keyed.signing_key.private_key
-    assert isinstance(private_key, Ed25519PrivateKey)
-    return jwt.encode(claims, private_key, algorithm="EdDSA",
-                      headers={"kid": kit.keyed.signing_key.kid})
-
-
-def unknown_role_properly_signed(kit: Kit) -> str:
-    return _signed(kit, kit.claims(role="root"))
-
-
-def missing_session_claim(kit: Kit) -> str:
-    claims = kit.claims(role="user")
-    del claims["sid"]
-    return _signed(kit, claims)
-
-
-BEARER_ATTACKS: dict[str, tuple[Callable[[Kit], str], str]] = {
-    "alg-none": (alg_none, "TOKEN_INVALID"),
-    "alg-none-keeping-signature": (alg_none_keeping_the_signature, "TOKEN_INVALID"),
-    "other-key-with-server-kid": (other_key_same_kid, "TOKEN_INVALID"),
-    "unknown-kid": (unknown_kid, "TOKEN_INVALID"),
-    "hs256-public-pem-as-secret": (hs256_with_public_pem, "TOKEN_INVALID"),
-    "hs256-raw-public-key-as-secret": (hs256_with_raw_public_key, "TOKEN_INVALID"),
-    "expired": (expired_a_second_ago, "TOKEN_EXPIRED"),
-    "not-yet-valid": (not_yet_valid, "TOKEN_NOT_YET_VALID"),
-    "wrong-aud": (wrong_audience, "TOKEN_INVALID"),
-    "wrong-iss": (wrong_issuer, "TOKEN_INVALID"),
-    "tampered-role": (tampered_role, "TOKEN_INVALID"),
-    "unknown-role": (unknown_role_properly_signed, "TOKEN_INVALID"),
-    "missing-sid": (missing_session_claim, "TOKEN_INVALID"),
-    "garbage": (lambda kit: "garbage", "TOKEN_INVALID"),
-    "two-dots-garbage": (lambda kit: "a.b.c", "TOKEN_INVALID"),
-}
 
 
 @pytest.mark.parametrize("attack", BEARER_ATTACKS)

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import partial
 from typing import Any
 
@@ -29,6 +29,7 @@ from financehub.v1 import quotes_pb2, trading_pb2, trading_pb2_grpc
 from server.domain.access import Role
 from server.storage.backends import Backends
 from server.storage.quotes import QuoteBook
+from tests.support.hand_money import halala, limits_of, tick_of, to_grid
 from tests.support.identity import (
     Account,
     bearer,
@@ -47,7 +48,6 @@ STARTING_CASH = Decimal("100000")
 COMMISSION_RATE = Decimal("0.00155")
 VAT_RATE = Decimal("0.15")
 SLIPPAGE_RATE = Decimal("0.0005")
-HALALA = Decimal("0.01")
 
 # Wednesday 3 December 2025, the trading day after the last daily bar (2 December).
 IN_SESSION = datetime(2025, 12, 3, 8, 0, tzinfo=UTC)  # 11:00 Riyadh
@@ -69,32 +69,6 @@ EXPIRED = trading_pb2.ORDER_STATUS_EXPIRED
 
 
 # --- money, worked out by hand -----------------------------------------------------------------
-
-
-def halala(amount: Decimal) -> Decimal:
-    return amount.quantize(HALALA, rounding=ROUND_HALF_UP)
-
-
-def tick_of(price: Decimal) -> Decimal:
-    """Tadawul's tick table (from 29 June 2025), bands by their lowest price."""
-    for lowest, tick in ((500, "0.50"), (250, "0.20"), (100, "0.10"), (50, "0.05"),
-                         (25, "0.02"), (0, "0.01")):
-        if price >= lowest:
-            return Decimal(tick)
-    raise AssertionError(price)
-
-
-def to_grid(price: Decimal, *, up: bool) -> Decimal:
-    tick = tick_of(price)
-    ticks = (price / tick).to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR)
-    return tick * ticks
-
-
-def limits_of(reference: Decimal) -> tuple[Decimal, Decimal]:
-    """Main Market limits: the reference ± 10%, the lower bound rounded up onto the grid
-    and the upper one down."""
-    return (to_grid(reference * Decimal("0.9"), up=True),
-            to_grid(reference * Decimal("1.1"), up=False))
 
 
 def market_fill_price(last: Decimal, side: int, reference: Decimal) -> Decimal:

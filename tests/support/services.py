@@ -107,6 +107,8 @@ TEST_SERVER_ENV = {
     "FINANCEHUB_RATE_LIMIT_STANDARD": "100000",
     "FINANCEHUB_RATE_LIMIT_PREMIUM": "100000",
     "FINANCEHUB_RATE_LIMIT_PARTNER": "100000",
+    # Tests open many streams from one address (the stream-limit tests set their own).
+    "FINANCEHUB_MAX_STREAMS_PER_CALLER": "100000",
     # Quotes only move when a test makes them (the streaming tests start the simulator).
     "FINANCEHUB_DEMO_MODE": "false",
     # Many servers share the test process: none serves /metrics unless a test asks.

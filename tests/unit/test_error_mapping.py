@@ -121,3 +121,22 @@ def test_internal_status_carries_only_the_request_id():
 @pytest.mark.parametrize("request_id", ["r1", "r2"])
 def test_internal_status_follows_the_current_request(request_id):
     assert request_id in _in_request(request_id, internal_status).message
+
+
+def test_a_status_stays_small_whatever_the_error_echoes():
+    # Trailers over the client's 8 KiB limit lose the whole status: clip and cap.
+    huge = "\U0001f4c8" * 50_000
+    error = InvalidArgumentError([FieldViolation(f"symbols[{i}]", f"{huge} is not a symbol")
+                                  for i in range(5_000)])
+    status = _in_request("req-big", status_for, error)
+    details = _details(status)
+    violations = details["BadRequest"].field_violations
+    assert len(violations) == 10
+    assert details["ErrorInfo"].metadata["omitted_field_violations"] == "4990"
+    assert all(len(v.description.encode()) <= 100 for v in violations)
+    assert len(status.message.encode()) <= 400 and status.message.endswith("…")
+    assert status.ByteSize() < 4096
+
+    missing = _in_request("req-big", status_for, NotFoundError("ticker", huge))
+    assert missing.ByteSize() < 4096
+    assert _details(missing)["ResourceInfo"].resource_name.endswith("…")

@@ -18,6 +18,9 @@ from server.interceptors.authorization import AuthorizationInterceptor
 from server.interceptors.error_mapping import ErrorMappingInterceptor
 from server.interceptors.metrics import MetricsInterceptor
 from server.interceptors.rate_limit import RateLimitInterceptor
+from server.interceptors.refusal import RefusalInterceptor
+from server.interceptors.request_text import RequestTextInterceptor
+from server.interceptors.stream_limit import StreamLimitInterceptor
 from server.interceptors.tracing import TracingInterceptor
 from server.tracing import (
     TraceContextFilter,
@@ -64,11 +67,13 @@ def _chain(tracer: Any = None) -> list[type]:
 
 
 def test_metrics_and_tracing_sit_outside_the_access_checks() -> None:
-    assert _chain() == [AccessLogInterceptor, MetricsInterceptor, AuthenticationInterceptor,
-                        AuthorizationInterceptor, RateLimitInterceptor, ErrorMappingInterceptor]
+    assert _chain() == [RefusalInterceptor, AccessLogInterceptor, MetricsInterceptor,
+                        AuthenticationInterceptor, AuthorizationInterceptor, RateLimitInterceptor,
+                        StreamLimitInterceptor, ErrorMappingInterceptor, RequestTextInterceptor]
     assert _chain(trace.NoOpTracer()) == [
-        AccessLogInterceptor, MetricsInterceptor, TracingInterceptor, AuthenticationInterceptor,
-        AuthorizationInterceptor, RateLimitInterceptor, ErrorMappingInterceptor]
+        RefusalInterceptor, AccessLogInterceptor, MetricsInterceptor, TracingInterceptor,
+        AuthenticationInterceptor, AuthorizationInterceptor, RateLimitInterceptor,
+        StreamLimitInterceptor, ErrorMappingInterceptor, RequestTextInterceptor]
 
 
 @pytest.fixture
