@@ -97,7 +97,14 @@ def apply_fill(holding: Holding | None, symbol: str, fill: FillAmounts) -> Posit
         realized_pnl=fill.net - sold_basis)
 
 
-def value_position(holding: Holding, market_price: Decimal) -> PositionValuation:
+def value_position(holding: Holding, market_price: Decimal | None) -> PositionValuation:
+    """The holding at `market_price`; at what it cost when there is none (the symbol's
+    prices were withdrawn), so the account stays readable and claims no unrealised P&L."""
+    if market_price is None:
+        return PositionValuation(
+            market_price=holding.average_cost, market_value=holding.cost_basis,
+            unrealized_pnl=Decimal("0.00"),
+            unrealized_pnl_percent=Decimal(0).quantize(PERCENT_PLACES))
     market_value = holding.quantity * market_price
     pnl = market_value - holding.cost_basis
     return PositionValuation(
@@ -108,8 +115,8 @@ def value_position(holding: Holding, market_price: Decimal) -> PositionValuation
 
 def account_values(cash: Decimal, reserved_for_buys: Decimal, holdings: Iterable[Holding],
                    latest_prices: Mapping[str, Decimal]) -> AccountValues:
-    """The account at the latest prices; every holding's symbol must have one."""
-    valuations = [value_position(holding, latest_prices[holding.symbol])
+    """The account at the latest prices (a holding without one at what it cost)."""
+    valuations = [value_position(holding, latest_prices.get(holding.symbol))
                   for holding in holdings]
     positions_value = sum((v.market_value for v in valuations), Decimal("0.00"))
     return AccountValues(

@@ -107,9 +107,10 @@ def account_message(view: AccountView) -> trading_pb2.Account:
     return message
 
 
-def position_message(position: PositionRecord, price: MarketPrice) -> trading_pb2.Position:
+def position_message(position: PositionRecord,
+                     price: MarketPrice | None) -> trading_pb2.Position:
     holding = Holding(position.symbol, position.quantity, position.cost_basis)
-    valued = value_position(holding, price.last)
+    valued = value_position(holding, price.last if price is not None else None)
     return trading_pb2.Position(
         symbol=position.symbol, quantity=position.quantity,
         average_cost=decimal_message(holding.average_cost),
@@ -210,7 +211,7 @@ class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
                             context: Context) -> trading_pb2.ListPositionsResponse:
         positions, prices = await self._broker.positions(current_user_id())
         return trading_pb2.ListPositionsResponse(positions=[
-            position_message(position, prices[position.symbol]) for position in positions])
+            position_message(position, prices.get(position.symbol)) for position in positions])
 
     async def ListFills(self, request: trading_pb2.ListFillsRequest,
                         context: Context) -> trading_pb2.ListFillsResponse:

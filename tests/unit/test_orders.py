@@ -505,6 +505,18 @@ def test_account_values():
     assert values.unrealized_pnl == D("144.36")
 
 
+def test_a_holding_whose_symbol_has_no_price_is_valued_at_what_it_cost():
+    # 1120's prices were withdrawn: its 10 shares count at their 900.00 cost, no P&L.
+    holdings = [Holding("2222", 150, D("4860.64")), Holding("1120", 10, D("900.00"))]
+    values = account_values(D("95139.36"), D("1000.00"), holdings, {"2222": D("33.50")})
+    assert values.positions_value == D("5925.00")
+    assert values.unrealized_pnl == D("164.36")
+    unpriced = value_position(Holding("1120", 3, D("100.00")), None)
+    assert (unpriced.market_price, unpriced.market_value, unpriced.unrealized_pnl,
+            unpriced.unrealized_pnl_percent) == (D("33.3333"), D("100.00"), D("0.00"),
+                                                 D("0.00"))
+
+
 def test_an_empty_account_is_all_cash():
     values = account_values(D("100000.00"), D("0.00"), [], {})
     assert (values.buying_power, values.positions_value, values.equity,
