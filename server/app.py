@@ -110,6 +110,8 @@ from server.workers import stop_when_orphaned
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+# How long a keepalive ping may go unanswered before the connection is closed.
+KEEPALIVE_TIMEOUT_MS = 20_000
 ACCESS_TOKEN_TTL_S = 15 * 60
 
 
@@ -164,6 +166,10 @@ class Application:
         await self.database.close()
         await self.redis.aclose()
         await self.pubsub_redis.aclose()
+
+
+def _milliseconds(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
 
 
 def build_token_service(settings: Settings, *, warn_if_ephemeral: bool = True) -> TokenService:
@@ -277,6 +283,14 @@ async def start_application(settings: Settings, backends: Backends, *,
             # Off unless workers share the port on purpose: a second server started by
             # mistake on a busy port must fail, not quietly take half the connections.
             ("grpc.so_reuseport", 1 if shared_port else 0),
+            # Connections are bounded too, not just calls: a client that connects and
+            # never completes the HTTP/2 handshake is dropped, a connection with no call
+            # for a while is closed (GOAWAY; clients reconnect when they need to), and
+            # pings find peers that vanished without closing (their streams end).
+            ("grpc.server_handshake_timeout_ms", _milliseconds(settings.handshake_timeout_s)),
+            ("grpc.max_connection_idle_ms", _milliseconds(settings.connection_idle_s)),
+            ("grpc.keepalive_time_ms", _milliseconds(settings.keepalive_s)),
+            ("grpc.keepalive_timeout_ms", KEEPALIVE_TIMEOUT_MS),
         ],
         # Backpressure: calls beyond this many in flight (streams count) are refused with
         # RESOURCE_EXHAUSTED at once instead of queueing without bound.

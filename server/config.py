@@ -37,6 +37,13 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
     return _int(env, name, default, minimum=0, maximum=65535)
 
 
+def _positive_float(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _float(env, name, default)
+    if value == 0:
+        raise ConfigError(f"{name} must be more than 0")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
@@ -173,6 +180,9 @@ class Settings:
     redis_timeout_s: float
     shutdown_grace_s: float
     shutdown_drain_delay_s: float
+    handshake_timeout_s: float
+    connection_idle_s: float
+    keepalive_s: float
     auto_migrate: bool
     cors_allowed_origins: tuple[str, ...]
     log_level: str
@@ -258,6 +268,9 @@ class Settings:
             redis_timeout_s=_float(env, "FINANCEHUB_REDIS_TIMEOUT_SECONDS", 0.25),
             shutdown_grace_s=_float(env, "FINANCEHUB_SHUTDOWN_GRACE_SECONDS", 10.0),
             shutdown_drain_delay_s=_float(env, "FINANCEHUB_SHUTDOWN_DRAIN_DELAY_SECONDS", 0.0),
+            handshake_timeout_s=_positive_float(env, "FINANCEHUB_HANDSHAKE_TIMEOUT_SECONDS", 10.0),
+            connection_idle_s=_positive_float(env, "FINANCEHUB_CONNECTION_IDLE_SECONDS", 300.0),
+            keepalive_s=_positive_float(env, "FINANCEHUB_KEEPALIVE_SECONDS", 60.0),
             auto_migrate=_bool(env, "FINANCEHUB_AUTO_MIGRATE", True),
             cors_allowed_origins=_list(env, "FINANCEHUB_CORS_ORIGINS",
                                        default_cors_origins(web_port)),

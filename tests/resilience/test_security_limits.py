@@ -1,9 +1,10 @@
 """Security probes on size and time: requests over the server's message limit (straight and
-through the real Envoy), idle streams, clients that never read, and callers who open more
-streams than they may.
+through the real Envoy), idle streams, clients that never read, callers who open more
+streams than they may, clients that connect and never speak, and idle connections.
 """
 
 import json
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -299,3 +300,80 @@ def test_each_caller_may_hold_only_so_many_streams(streaming: StreamingServer,
                     "naming the user, RetryInfo), API keys counted with their user; the "
                     "caller's unary calls and the other user's stream unaffected; the slot "
                     "came back when a stream ended")
+
+
+# --- connections: silent clients and idle connections -------------------------------------------
+
+HANDSHAKE_TIMEOUT_S = 1.0
+CONNECTION_IDLE_S = 0.5
+SILENT_CLIENTS = 5
+CLOSE_MARGIN_S = 4.0  # grpc checks its timers coarsely; without the settings: 120 s, never
+
+
+def _closed_within(sock: socket.socket, seconds: float) -> float | None:
+    """Read (and drop what the server sends, its HTTP/2 settings) until the server closes
+    the connection; how long that took, or None if it stayed open for `seconds`."""
+    started = time.monotonic()
+    sock.settimeout(0.2)
+    while time.monotonic() - started < seconds:
+        try:
+            if not sock.recv(4096):
+                return time.monotonic() - started
+        except TimeoutError:
+            continue
+        except ConnectionError:
+            return time.monotonic() - started
+    return None
+
+
+def test_silent_clients_and_idle_connections_are_closed(seeded: Backends,
+                                                         resilience: Recorder) -> None:
+    loop = EventLoopThread()
+    running = start_test_server(
+        seeded, loop, FINANCEHUB_HANDSHAKE_TIMEOUT_SECONDS=str(HANDSHAKE_TIMEOUT_S),
+        FINANCEHUB_CONNECTION_IDLE_SECONDS=str(CONNECTION_IDLE_S),
+        FINANCEHUB_STREAM_HEARTBEAT_SECONDS=str(HEARTBEAT_S))
+    resilience(area=AREA, probe="Silent clients and idle connections",
+               tried=f"{SILENT_CLIENTS} TCP clients that connect and never send the HTTP/2 "
+                     f"preface (FINANCEHUB_HANDSHAKE_TIMEOUT_SECONDS={HANDSHAKE_TIMEOUT_S:g}); "
+                     "a gRPC channel left idle after one call and one holding a quote stream "
+                     f"(FINANCEHUB_CONNECTION_IDLE_SECONDS={CONNECTION_IDLE_S:g})",
+               cases=SILENT_CLIENTS + 2,
+               held=f"the server dropped every silent client within the handshake timeout "
+                    f"plus {CLOSE_MARGIN_S:g} s; it closed the idle channel's connection "
+                    "(the channel went IDLE) and the next call on it succeeded; the stream's "
+                    "connection stayed open and its heartbeats kept coming")
+    host, port = running.address.rsplit(":", 1)
+    silent = [socket.create_connection((host, int(port)), timeout=5)
+              for _ in range(SILENT_CLIENTS)]
+    states: list[grpc.ChannelConnectivity] = []
+    try:
+        for sock in silent:
+            took = _closed_within(sock, HANDSHAKE_TIMEOUT_S + CLOSE_MARGIN_S)
+            assert took is not None, "a client that never spoke kept its connection"
+
+        # A connection of its own each (grpc would share one between equal channels).
+        own = [("grpc.use_local_subchannel_pool", 1)]
+        with grpc.insecure_channel(running.address, options=own) as idle, \
+                grpc.insecure_channel(running.address, options=own) as streaming_channel:
+            idle.subscribe(states.append, try_to_connect=False)
+            market = market_pb2_grpc.MarketServiceStub(idle)
+            assert market.GetTicker(market_pb2.GetTickerRequest(symbol="2222"),
+                                    timeout=10).ticker.symbol == "2222"
+            stream = quotes_pb2_grpc.QuoteServiceStub(streaming_channel).StreamQuotes(
+                quotes_pb2.StreamQuotesRequest(symbols=["2222"]), timeout=STREAM_DEADLINE_S)
+            assert take(stream, 1)[0].snapshot
+            wait_until(lambda: states[-1:] == [grpc.ChannelConnectivity.IDLE],
+                       timeout_s=CONNECTION_IDLE_S + CLOSE_MARGIN_S,
+                       what="the server to close the idle connection")
+            # Well past the idle time, the stream's connection is still in use.
+            kinds = {kind(message) for message in take(stream, 5)}
+            assert kinds == {"heartbeat"}, kinds
+            assert market.GetTicker(market_pb2.GetTickerRequest(symbol="2222"),
+                                    timeout=10).ticker.symbol == "2222"
+            stream.cancel()
+    finally:
+        for sock in silent:
+            sock.close()
+        loop.run(running.app.stop(grace_s=0.5))
+        loop.close()
