@@ -6,14 +6,22 @@ interceptors inside see a failed call as it unwinds. Here, in the outermost fram
 request is let go and the call aborted with that status, so that the reference cycle grpc
 keeps around an aborted call (see `CallRefused`) holds nothing large. A grpc interceptor
 of its own, not a grpc_interceptor one: that library's wrapper frame would hold the request.
+
+Here too a request whose bytes do not parse (a string field that is not UTF-8, which Envoy's
+JSON transcoder passes on from a percent-encoded path such as `%C0%AF`) is refused as
+INVALID_ARGUMENT: left to grpc, its deserializer's DecodeError would end the call as
+UNKNOWN (HTTP 500 through Envoy) with the Python exception in the message.
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
+from grpc_status import rpc_status
 
-from server.interceptors.error_mapping import CallRefused
+from server.domain.errors import FieldViolation, InvalidArgumentError
+from server.interceptors.error_mapping import CallRefused, status_for
 
 _FACTORIES = (
     ("unary_unary", grpc.unary_unary_rpc_method_handler),
@@ -23,12 +31,42 @@ _FACTORIES = (
 )
 
 
+class _Undecodable:
+    """What the deserializer of a unary request hands on for bytes that do not parse."""
+
+
+_UNDECODABLE = _Undecodable()
+
+
+def _tolerant(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+    parse = deserializer
+
+    def deserialize(data: bytes) -> Any:
+        try:
+            return parse(data)
+        except DecodeError:
+            return _UNDECODABLE
+
+    return deserialize
+
+
+def _undecodable_status() -> grpc.Status:
+    return rpc_status.to_status(status_for(InvalidArgumentError(
+        [FieldViolation("request", "the request does not parse: a string field that is not "
+                                   "valid UTF-8, or bytes that are not this message")],
+        reason="MALFORMED_REQUEST")))
+
+
 def _ending_refusals(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
     kind, factory = next((kind, factory) for kind, factory in _FACTORIES
                          if getattr(handler, kind) is not None)
     behaviour = getattr(handler, kind)
 
     async def unary_response(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        if request is _UNDECODABLE:
+            await context.abort_with_status(_undecodable_status())
         try:
             return await behaviour(request, context)
         except CallRefused as refusal:
@@ -38,6 +76,8 @@ def _ending_refusals(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
 
     async def stream_response(request: Any, context: grpc.aio.ServicerContext[Any, Any],
                               ) -> AsyncIterator[Any]:
+        if request is _UNDECODABLE:
+            await context.abort_with_status(_undecodable_status())
         try:
             async for message in behaviour(request, context):
                 yield message
@@ -48,8 +88,11 @@ def _ending_refusals(handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
         await context.abort_with_status(status)
 
     wrapped = stream_response if handler.response_streaming else unary_response
+    deserializer = handler.request_deserializer
+    if not handler.request_streaming:  # a stream's messages reach the servicer one by one
+        deserializer = _tolerant(deserializer)
     ending: grpc.RpcMethodHandler = factory(
-        wrapped, request_deserializer=handler.request_deserializer,
+        wrapped, request_deserializer=deserializer,
         response_serializer=handler.response_serializer)
     return ending
 

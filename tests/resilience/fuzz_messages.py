@@ -2,6 +2,7 @@
 
     every_rpc()                      every method the server exposes, as `Rpc`s
     requests_for(method)             SearchStrategy[Message] of that method's request
+    scalar_values(field)             SearchStrategy of one scalar or enum field's values
     messages(descriptor)             the same for any message descriptor
     string_field_paths(descriptor)   every path to a string field, e.g. ("strategy", "rules",
                                      "entry", "conditions", "left", "indicator", "line")
@@ -352,7 +353,8 @@ OVERSIZED_COUNTS = (256, 1_000, 5_000)
 """Lengths of the oversized repeated fields (of small items, so a request stays < 1 MiB)."""
 
 
-def _scalar(field: FieldDescriptor) -> SearchStrategy[Any]:
+def scalar_values(field: FieldDescriptor) -> SearchStrategy[Any]:
+    """Values of a scalar or enum field (enums as numbers, known and unknown)."""
     kind = field.type
     if kind == FieldDescriptor.TYPE_STRING:
         return string_values(field.name)
@@ -388,7 +390,7 @@ def _small_scalar(field: FieldDescriptor) -> SearchStrategy[Any]:
                          st.sampled_from(SQL_FRAGMENTS + ODD_STRINGS[:20]))
     if field.type == FieldDescriptor.TYPE_BYTES:
         return st.binary(max_size=8)
-    return _scalar(field)
+    return scalar_values(field)
 
 
 def _is_map(field: FieldDescriptor) -> bool:
@@ -411,13 +413,13 @@ def _field_value(field: FieldDescriptor, depth: int) -> SearchStrategy[Any]:
         key_field = field.message_type.fields_by_name["key"]
         value_field = field.message_type.fields_by_name["value"]
         value = (_message_fields(value_field.message_type, depth + 1)
-                 if value_field.message_type is not None else _scalar(value_field))
+                 if value_field.message_type is not None else scalar_values(value_field))
         return st.dictionaries(_small_scalar(key_field), value, max_size=5)
     if field.message_type is not None:
         item: SearchStrategy[Any] = _message_fields(field.message_type, depth + 1)
         small_item = item
     else:
-        item, small_item = _scalar(field), _small_scalar(field)
+        item, small_item = scalar_values(field), _small_scalar(field)
     if field.is_repeated:
         return _repeated(field, item, small_item)
     return item
