@@ -36,9 +36,6 @@ class StreamLimitInterceptor(ServerInterceptor):
         self._limit = max_streams_per_caller
         self._open: dict[str, int] = {}
 
-    def open_streams(self, owner: str) -> int:
-        return self._open.get(owner, 0)
-
     async def intercept(
         self,
         method: Callable[..., Any],

@@ -121,8 +121,6 @@ def position_message(position: PositionRecord,
         unrealized_pnl_percent=decimal_message(valued.unrealized_pnl_percent))
 
 
-
-
 class TradingServicer(trading_pb2_grpc.TradingServiceServicer):
     def __init__(self, broker: PaperBroker, feed: OrderUpdateFeed, *,
                  heartbeat_interval_s: float) -> None:

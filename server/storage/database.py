@@ -143,8 +143,9 @@ class Database:
                     self.statements_executed += 1
                     return await run(cursor)
             except psycopg.OperationalError as error:
-                # A statement timeout would only time out again, as slowly.
-                if attempt == READ_ATTEMPTS - 1 or isinstance(error, QueryCanceled):
+                # Only a lost connection is worth another try: a statement timeout would
+                # time out again as slowly, a full pool has already been waited for.
+                if attempt == READ_ATTEMPTS - 1 or not is_connection_lost(error):
                     raise refusal_for(error) from error
                 log.warning("read failed on a broken connection; retrying",
                             extra={"attempt": attempt + 1, "error": str(error)})
@@ -166,6 +167,12 @@ class Database:
             log.warning("write refused by the database",
                         extra={"reason": refusal.reason, "error": str(error)})
             raise refusal from error
+
+
+def is_connection_lost(error: psycopg.OperationalError) -> bool:
+    """Whether `error` means the connection broke (the only kind a read is retried for)."""
+    return not isinstance(error, DeadlockDetected | SerializationFailure | QueryCanceled
+                          | PoolTimeout)
 
 
 def refusal_for(error: psycopg.OperationalError) -> DomainError:

@@ -45,6 +45,7 @@ from tests.support.identity import (
     status_details,
     unique_address,
 )
+from tests.support.internals import leaked_marker
 from tests.support.openai_server import OpenAIStubServer
 from tests.support.server_process import (
     ServerProcess,
@@ -99,10 +100,6 @@ CLIENT_ERRORS = frozenset({
 # Text that would mean a stack trace or SQL escaped into an answer. A marker that the
 # request itself carries (the fuzzer sends SQL fragments, which the server may echo back
 # as the thing it did not find) is not held against that call.
-LEAK_MARKERS = ("Traceback", 'File "', "psycopg", "syntax error at", "SELECT ", "INSERT INTO",
-                "UPDATE ", "DELETE FROM", "relation ", "violates", "duplicate key",
-                "invalid input syntax", "Exception", "Error(", "redis.", "asyncio.")
-
 # Calls that would end the fuzzer's own session are made with a session of their own:
 # Logout revokes the token it is called with, so each Logout gets a fresh login of a
 # separate account. Nothing else needs constraining: ChangePassword cannot guess the
@@ -277,10 +274,9 @@ def problem_with(error: grpc.RpcError | None, request: Message) -> str | None:
     if code is grpc.StatusCode.INVALID_ARGUMENT and "BadRequest" not in details:
         return f"INVALID_ARGUMENT without BadRequest: {message}"
     text = "\n".join([message, *(str(detail) for detail in details.values())])
-    sent = "\n".join(request_strings(request)).lower()
-    for marker in LEAK_MARKERS:
-        if marker in text and marker.lower() not in sent:
-            return f"{code.name} leaks {marker!r}: {text[:2000]}"
+    leaked = leaked_marker(text, "\n".join(request_strings(request)))
+    if leaked is not None:
+        return f"{code.name} leaks {leaked!r}: {text[:2000]}"
     return None
 
 
